@@ -1,0 +1,26 @@
+/** The HTTP contract: every group, endpoint, schema and error; the OpenAPI document is made from it. */
+import { HttpApi, OpenApi } from "@effect/platform"
+import { CatalogApi } from "./Catalog/Api.js"
+import { CreditsApi } from "./Credits/Api.js"
+import { DatabaseError, httpError, InternalError, PayloadTooLarge, ValidationError } from "./Domain/Errors.js"
+import { HealthApi } from "./Health/Api.js"
+import { UsersApi } from "./Users/Api.js"
+import { version } from "./Health.js"
+
+export class Api extends HttpApi.make("chatsight")
+  .add(HealthApi)
+  .add(UsersApi)
+  .add(CatalogApi)
+  .add(CreditsApi)
+  .addError(httpError(ValidationError))
+  .addError(httpError(PayloadTooLarge))
+  .addError(httpError(DatabaseError))
+  .addError(httpError(InternalError))
+  .annotate(OpenApi.Title, "Chatsight API")
+  .annotate(OpenApi.Version, version)
+  .annotate(
+    OpenApi.Description,
+    "Upload WhatsApp chats, read exact statistics, ask cited questions and unlock insight reports. " +
+      "Every error answers `{ error: { code, message, requestId } }`."
+  )
+{}

@@ -1,0 +1,104 @@
+/**
+ * Bearer token verification with `jose`: RS/ES/EdDSA tokens against a hosted identity provider's JWKS,
+ * or HS256 tokens against a shared secret. Without either, the embedded mode keeps a dev secret under
+ * `DATA_DIR` and `npm run token` signs tokens with it.
+ */
+import { Effect, Option, Redacted } from "effect"
+import * as Jose from "jose"
+import { randomBytes } from "node:crypto"
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { AuthConfig } from "./Config.js"
+import type { Claims } from "./Domain/User.js"
+import { Unauthorized } from "./Domain/Errors.js"
+
+const asymmetric = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
+
+/** Reads the dev secret under `dataDir`, creating it (owner-only) on first use. */
+export const devSecret = (dataDir: string) =>
+  Effect.promise(async () => {
+    const file = join(dataDir, "dev-jwt-secret")
+    try {
+      return Redacted.make((await readFile(file, "utf8")).trim())
+    } catch {
+      await mkdir(dataDir, { recursive: true })
+      const secret = randomBytes(32).toString("base64url")
+      await writeFile(file, secret, { flag: "wx", mode: 0o600 }).catch(() => undefined)
+      await chmod(file, 0o600).catch(() => undefined)
+      return Redacted.make((await readFile(file, "utf8")).trim())
+    }
+  })
+
+/** Signs an HS256 token: for the dev secret (`npm run token`) and for tests. */
+export const signToken = (
+  secret: Redacted.Redacted,
+  claims: { readonly sub: string; readonly email?: string | undefined; readonly name?: string | undefined },
+  options: { readonly issuer: string; readonly audience: string; readonly expiresIn?: string | number }
+) =>
+  Effect.promise(() =>
+    new Jose.SignJWT({
+      ...(claims.email === undefined ? {} : { email: claims.email }),
+      ...(claims.name === undefined ? {} : { name: claims.name })
+    })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setSubject(claims.sub)
+      .setIssuer(options.issuer)
+      .setAudience(options.audience)
+      .setIssuedAt()
+      .setExpirationTime(options.expiresIn ?? "12h")
+      .sign(new TextEncoder().encode(Redacted.value(secret)))
+  )
+
+/** A client-facing reason for a rejected token; never the library's own text. */
+const reason = (error: unknown): string => {
+  if (error instanceof Jose.errors.JWTExpired) return "The token has expired"
+  if (error instanceof Jose.errors.JWTClaimValidationFailed) {
+    if (error.claim === "iss") return "The token was issued by someone else"
+    if (error.claim === "aud") return "The token is meant for another audience"
+    return `The token's ${error.claim} claim is not valid`
+  }
+  if (error instanceof Jose.errors.JOSEAlgNotAllowed) return "The token's algorithm is not accepted"
+  if (error instanceof Jose.errors.JWSSignatureVerificationFailed) return "The token's signature does not verify"
+  if (error instanceof Jose.errors.JWKSNoMatchingKey) return "The token was signed with an unknown key"
+  return "The token is malformed"
+}
+
+const str = (value: unknown): string | null => typeof value === "string" && value.length > 0 ? value : null
+
+export class TokenVerifier extends Effect.Service<TokenVerifier>()("chatsight/TokenVerifier", {
+  effect: Effect.gen(function*() {
+    const config = yield* AuthConfig
+    const options = { issuer: config.issuer, audience: config.audience }
+
+    const verifyJwt: (token: string) => Promise<Jose.JWTVerifyResult> = Option.isSome(config.jwksUrl)
+      ? ((jwks) => (token: string) => Jose.jwtVerify(token, jwks, { ...options, algorithms: asymmetric }))(
+        Jose.createRemoteJWKSet(config.jwksUrl.value)
+      )
+      : yield* Effect.map(
+        Option.match(config.jwtSecret, { onNone: () => devSecret(config.dataDir), onSome: Effect.succeed }),
+        (secret) => {
+          const key = new TextEncoder().encode(Redacted.value(secret))
+          return (token: string) => Jose.jwtVerify(token, key, { ...options, algorithms: ["HS256"] })
+        }
+      )
+    yield* Effect.logDebug("Token verification ready").pipe(
+      Effect.annotateLogs({ mode: Option.isSome(config.jwksUrl) ? "jwks" : "hs256" })
+    )
+
+    const verify = (token: string): Effect.Effect<Claims, Unauthorized> =>
+      Effect.tryPromise({
+        try: () => verifyJwt(token),
+        catch: (error) => new Unauthorized({ message: reason(error) })
+      }).pipe(
+        Effect.flatMap(({ payload }) => {
+          const sub = str(payload.sub)
+          return sub === null || sub.length > 255
+            ? Effect.fail(new Unauthorized({ message: "The token names no valid subject" }))
+            : Effect.succeed<Claims>({ sub, email: str(payload.email), name: str(payload.name) })
+        }),
+        Effect.withSpan("TokenVerifier.verify")
+      )
+
+    return { verify } as const
+  })
+}) {}

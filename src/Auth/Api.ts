@@ -1,0 +1,13 @@
+/** The `Authentication` middleware of the contract: a bearer token that yields the `CurrentUser`. */
+import { HttpApiMiddleware, HttpApiSecurity } from "@effect/platform"
+import { Context, Schema } from "effect"
+import { DatabaseError, httpError, Unauthorized } from "../Domain/Errors.js"
+import type { Claims } from "../Domain/User.js"
+
+export class CurrentUser extends Context.Tag("chatsight/CurrentUser")<CurrentUser, Claims>() {}
+
+export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("chatsight/Authentication", {
+  provides: CurrentUser,
+  failure: Schema.Union(httpError(Unauthorized), httpError(DatabaseError)),
+  security: { bearer: HttpApiSecurity.bearer }
+}) {}

@@ -1,0 +1,67 @@
+/**
+ * Every setting of the service, read through Effect `Config`. Each group is read once, by the layer
+ * that needs it; every default makes the embedded mode (no environment at all) work.
+ */
+import { Config, Duration, LogLevel } from "effect"
+
+const duration = (name: string, fallback: Duration.DurationInput) =>
+  Config.duration(name).pipe(Config.withDefault(Duration.decode(fallback)))
+
+export const ServerConfig = Config.all({
+  host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
+  port: Config.port("PORT").pipe(Config.withDefault(8000)),
+  /** Origins allowed by CORS; `*` allows any. */
+  corsOrigins: Config.array(Config.string(), "CORS_ORIGINS").pipe(Config.withDefault(["*"])),
+  /** Largest JSON body accepted, in bytes. */
+  maxBodyBytes: Config.integer("MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024)),
+  /** How long SIGTERM waits for in-flight requests before closing them. */
+  shutdownTimeout: duration("SHUTDOWN_TIMEOUT", "20 seconds"),
+  /** Retry-After (seconds) sent with every 503 and 429. */
+  retryAfterSeconds: Config.integer("RETRY_AFTER_SECONDS").pipe(Config.withDefault(1))
+})
+
+export const DataDir = Config.string("DATA_DIR").pipe(Config.withDefault(".data"))
+
+export const DatabaseConfig = Config.all({
+  /** PostgreSQL URL; without it the embedded PGlite under `DATA_DIR` is used. */
+  url: Config.option(Config.redacted("DATABASE_URL")),
+  dataDir: DataDir,
+  poolSize: Config.integer("DB_POOL_SIZE").pipe(Config.withDefault(10)),
+  poolOverflow: Config.integer("DB_POOL_OVERFLOW").pipe(Config.withDefault(5)),
+  acquireTimeout: duration("DB_ACQUIRE_TIMEOUT", "10 seconds"),
+  recycle: duration("DB_RECYCLE", "1 hour"),
+  idleTimeout: duration("DB_IDLE_TIMEOUT", "30 seconds"),
+  statementTimeout: duration("DB_STATEMENT_TIMEOUT", "30 seconds"),
+  applicationName: Config.string("DB_APPLICATION_NAME").pipe(Config.withDefault("chatsight")),
+  /** Apply pending migrations at start-up. */
+  migrate: Config.boolean("DB_MIGRATE").pipe(Config.withDefault(true))
+})
+
+export const LockRetryConfig = Config.all({
+  /** Retries of a block whose row lock is taken, before `LockTimeout`. */
+  retries: Config.integer("LOCK_RETRY_MAX").pipe(Config.withDefault(5)),
+  /** First delay of the exponential backoff; it doubles each retry and is jittered. */
+  baseDelay: duration("LOCK_RETRY_BASE_DELAY", "50 millis")
+})
+
+export const AuthConfig = Config.all({
+  /** JWKS of a hosted identity provider; takes precedence over the HS256 secret. */
+  jwksUrl: Config.option(Config.url("AUTH_JWKS_URL")),
+  /** HS256 secret; without it (and without a JWKS URL) a dev secret is created under `DATA_DIR`. */
+  jwtSecret: Config.option(Config.redacted("AUTH_JWT_SECRET")),
+  issuer: Config.string("AUTH_ISSUER").pipe(Config.withDefault("chatsight-dev")),
+  audience: Config.string("AUTH_AUDIENCE").pipe(Config.withDefault("chatsight")),
+  dataDir: DataDir
+})
+
+export const CreditsConfig = Config.all({
+  welcomeCredits: Config.integer("WELCOME_CREDITS").pipe(Config.withDefault(10))
+})
+
+export const TelemetryConfig = Config.all({
+  otlpEndpoint: Config.option(Config.string("OTEL_EXPORTER_OTLP_ENDPOINT")),
+  serviceName: Config.string("OTEL_SERVICE_NAME").pipe(Config.withDefault("chatsight")),
+  logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+  /** `json` (one object a line, for collectors) or `pretty` (for a terminal). */
+  logFormat: Config.literal("json", "pretty")("LOG_FORMAT").pipe(Config.withDefault("json" as const))
+})

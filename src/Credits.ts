@@ -1,0 +1,145 @@
+/**
+ * Credits: the only way a balance changes. `grant`, `charge` and `refund` lock the user's row (retried
+ * through `Database.locked`), append one ledger entry under a unique business reference and store the
+ * new balance, which therefore always equals the ledger's sum. A repeated reference changes nothing
+ * and says so; a charge the balance cannot cover fails with `InsufficientCredits`.
+ */
+import { Effect, Option } from "effect"
+import { CreditsRepo } from "./Credits/Repo.js"
+import { Database, orDatabaseError } from "./Database.js"
+import type { CreditKind, LedgerRow } from "./Domain/Credits.js"
+import { Conflict, InsufficientCredits, NotFound, ValidationError } from "./Domain/Errors.js"
+import type { PageParams } from "./Domain/Pagination.js"
+import { toPage } from "./Domain/Pagination.js"
+
+export interface Entry {
+  readonly userId: string
+  /** How many credits; always positive, the kind gives the sign. */
+  readonly amount: number
+  readonly reference: string
+  readonly description: string
+}
+
+export interface Posted {
+  /** False when the reference had already been posted: nothing changed. */
+  readonly applied: boolean
+  readonly transaction: LedgerRow
+  readonly balance: number
+}
+
+const noAccount = (userId: string) =>
+  new NotFound({ message: `No account for user ${userId}; call POST /api/users/store first` })
+
+export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
+  effect: Effect.gen(function*() {
+    const db = yield* Database
+    const repo = yield* CreditsRepo
+
+    const post = (kind: CreditKind, entry: Entry) =>
+      Effect.gen(function*() {
+        if (!Number.isSafeInteger(entry.amount) || entry.amount <= 0) {
+          return yield* new ValidationError({ message: `amount must be a positive whole number, got ${entry.amount}` })
+        }
+        const { credit_balance } = yield* repo.lockBalance(entry.userId).pipe(
+          Effect.flatMap(Option.match({ onNone: () => Effect.fail(noAccount(entry.userId)), onSome: Effect.succeed }))
+        )
+        const delta = kind === "charge" ? -entry.amount : entry.amount
+        const existing = yield* repo.findByReference({ userId: entry.userId, reference: entry.reference })
+        if (Option.isSome(existing)) {
+          if (existing.value.kind !== kind || existing.value.amount !== delta) {
+            return yield* new Conflict({
+              message: `Reference "${entry.reference}" was already used for a ${existing.value.kind} of ${
+                Math.abs(existing.value.amount)
+              } credits`
+            })
+          }
+          yield* Effect.logInfo("Ledger reference already posted; nothing changed")
+          return { applied: false, transaction: existing.value, balance: credit_balance } satisfies Posted
+        }
+        const balance = credit_balance + delta
+        if (balance < 0) {
+          return yield* new InsufficientCredits({
+            message: `This needs ${entry.amount} credits and the balance is ${credit_balance}`
+          })
+        }
+        const transaction = yield* repo.append({
+          user_id: entry.userId,
+          kind,
+          amount: delta,
+          balance_after: balance,
+          reference: entry.reference,
+          description: entry.description
+        })
+        yield* repo.setBalance(entry.userId, balance)
+        return { applied: true, transaction, balance } satisfies Posted
+      }).pipe(
+        db.locked,
+        Effect.withSpan(`Credits.${kind}`, {
+          attributes: { "user.id": entry.userId, "credits.amount": entry.amount, "credits.reference": entry.reference }
+        })
+      )
+
+    /** Adds credits (welcome credits, goodwill). */
+    const grant = (entry: Entry) => post("grant", entry)
+
+    /** Adds purchased credits; the reference is the payment order. */
+    const purchase = (entry: Entry) => post("purchase", entry)
+
+    /** Takes credits, or fails with `InsufficientCredits` and takes nothing. */
+    const charge = (entry: Entry) => post("charge", entry)
+
+    /** Returns the credits of an earlier charge, once: its reference is derived from the charge's. */
+    const refund = (input: { readonly userId: string; readonly chargeReference: string; readonly description: string }) =>
+      Effect.gen(function*() {
+        const charged = yield* repo.findByReference({ userId: input.userId, reference: input.chargeReference }).pipe(
+          Effect.flatMap(Option.match({
+            onNone: () => Effect.fail(new NotFound({ message: `No charge with reference "${input.chargeReference}"` })),
+            onSome: Effect.succeed
+          }))
+        )
+        if (charged.kind !== "charge") {
+          return yield* new Conflict({ message: `Reference "${input.chargeReference}" is a ${charged.kind}, not a charge` })
+        }
+        return yield* post("refund", {
+          userId: input.userId,
+          amount: -charged.amount,
+          reference: `refund:${input.chargeReference}`,
+          description: input.description
+        })
+      }).pipe(db.locked)
+
+    const balance = (userId: string) =>
+      repo.balance(userId).pipe(
+        Effect.flatMap(Option.match({ onNone: () => Effect.fail(noAccount(userId)), onSome: Effect.succeed })),
+        Effect.map(({ credit_balance }) => ({ user_id: userId, balance: credit_balance })),
+        orDatabaseError,
+        Effect.withSpan("Credits.balance")
+      )
+
+    const transactions = (userId: string, page: PageParams) =>
+      Effect.gen(function*() {
+        const before = page.starting_after ?? null
+        if (before !== null && !/^\d{1,18}$/.test(before)) {
+          return yield* new ValidationError({ message: "starting_after is not a cursor this endpoint returned" })
+        }
+        yield* balance(userId)
+        const rows = yield* repo.list({ userId, limit: page.limit, before })
+        return toPage(rows, page.limit, (row) => row.id)
+      }).pipe(orDatabaseError, Effect.withSpan("Credits.transactions"))
+
+    const packages = repo.packages().pipe(
+      Effect.map((data) => ({ data })),
+      orDatabaseError,
+      Effect.withSpan("Credits.packages")
+    )
+
+    /** The user's stored balance and the ledger's sum, which must agree. */
+    const audit = (userId: string) =>
+      Effect.all({ stored: balance(userId), ledger: orDatabaseError(repo.ledgerSum(userId)) }).pipe(
+        Effect.map(({ ledger, stored }) => ({ stored: stored.balance, ledger }))
+      )
+
+    return { grant, purchase, charge, refund, balance, transactions, packages, audit } as const
+  }),
+  dependencies: [CreditsRepo.Default]
+}) {}

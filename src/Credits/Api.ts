@@ -1,0 +1,28 @@
+/** Balance, ledger and packages. */
+import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { Authentication } from "../Auth/Api.js"
+import { Balance, CreditPackage, CreditTransaction } from "../Domain/Credits.js"
+import { httpError, NotFound } from "../Domain/Errors.js"
+import { Page, PageParams } from "../Domain/Pagination.js"
+
+export class CreditsApi extends HttpApiGroup.make("credits")
+  .add(
+    HttpApiEndpoint.get("balance", "/api/credits/balance")
+      .addSuccess(Balance)
+      .addError(httpError(NotFound))
+  )
+  .add(
+    HttpApiEndpoint.get("transactions", "/api/credits/transactions")
+      .setUrlParams(PageParams)
+      .addSuccess(Page(CreditTransaction))
+      .addError(httpError(NotFound))
+      .annotate(OpenApi.Description, "The ledger, newest first. Pass `next_cursor` as `starting_after` for the next page.")
+  )
+  .middlewareEndpoints(Authentication)
+  .add(
+    HttpApiEndpoint.get("packages", "/api/credits/packages")
+      .addSuccess(Schema.Struct({ data: Schema.Array(CreditPackage) }))
+  )
+  .annotate(OpenApi.Title, "Credits")
+{}

@@ -1,0 +1,168 @@
+/**
+ * The database every domain uses: the `PgClient` over the pool, `DatabaseError` in place of `SqlError`,
+ * REPEATABLE READ transactions that retry serialization failures, and `locked` blocks, retried as a
+ * whole with jittered exponential backoff while a row lock is busy, then failed with `LockTimeout`.
+ */
+import { SqlClient } from "@effect/sql"
+import { SqlError } from "@effect/sql/SqlError"
+import { PgClient } from "@effect/sql-pg"
+import { Duration, Effect, Layer, Option, ParseResult, Schedule } from "effect"
+import { DatabaseConfig, LockRetryConfig } from "./Config.js"
+import { migrate } from "./Database/Migrations.js"
+import * as Pool from "./Database/Pool.js"
+import { DatabaseError, LockTimeout } from "./Domain/Errors.js"
+
+/** The SQLSTATE of a failed statement, when the driver reported one. */
+export const sqlState = (error: SqlError): string | undefined => {
+  const cause: unknown = error.cause
+  return typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
+    ? cause.code
+    : undefined
+}
+
+const hasState = (...states: ReadonlyArray<string>) => (u: unknown): u is SqlError =>
+  u instanceof SqlError && states.includes(sqlState(u) ?? "")
+
+/** 55P03: a `NOWAIT` lock was taken by someone else. */
+export const isLockNotAvailable = hasState("55P03")
+/** 40001 and 40P01: the transaction lost a race and may simply be run again. */
+export const isSerializationFailure = hasState("40001", "40P01")
+/** 23505: a unique constraint refused the row. */
+export const isUniqueViolation = hasState("23505")
+
+/** Logs a database failure with the driver's detail (never sent to clients) and fails with `DatabaseError`. */
+export const databaseError = (error: SqlError): Effect.Effect<never, DatabaseError> =>
+  Effect.logError("Database failure", error.cause ?? error.message).pipe(
+    Effect.annotateLogs({ sqlState: sqlState(error) ?? "none", detail: error.message }),
+    Effect.zipRight(Effect.fail(new DatabaseError({ message: DatabaseError.publicMessage })))
+  )
+
+/**
+ * Replaces `SqlError` among an effect's failures with a logged `DatabaseError`. A row that does not
+ * decode (`ParseError`) means the code and the schema disagree: a bug, so a defect.
+ */
+export const orDatabaseError = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  effect.pipe(
+    Effect.catchIf(<T>(error: T): error is Extract<T, SqlError> => error instanceof SqlError, (error) => databaseError(error)),
+    Effect.catchIf(
+      <T>(error: T): error is Extract<T, ParseResult.ParseError> => ParseResult.isParseError(error),
+      (error) => Effect.die(error)
+    )
+  )
+
+/**
+ * The backoff between attempts of a `locked` block: exponential from `baseDelay`, jittered so that
+ * contenders spread out, at most `retries` times. Its output is the delay about to be slept.
+ */
+export const lockRetrySchedule = (options: { readonly baseDelay: Duration.DurationInput; readonly retries: number }) =>
+  Schedule.exponential(options.baseDelay).pipe(
+    Schedule.jittered,
+    Schedule.intersect(Schedule.recurs(options.retries)),
+    Schedule.delays
+  )
+
+export class Database extends Effect.Service<Database>()("chatsight/Database", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const poolInfo = yield* Pool.PgPool
+    const lockRetry = yield* LockRetryConfig
+
+    const inTransaction = Effect.map(Effect.serviceOption(SqlClient.TransactionConnection), Option.isSome)
+
+    const serializationRetry = Schedule.exponential("10 millis").pipe(
+      Schedule.jittered,
+      Schedule.intersect(Schedule.recurs(5))
+    )
+
+    const lockSchedule = lockRetrySchedule(lockRetry).pipe(
+      Schedule.tapOutput((delay) =>
+        Effect.logWarning("Row lock busy; retrying the block").pipe(
+          Effect.annotateLogs({ retryInMs: Math.round(Duration.toMillis(delay)) })
+        )
+      )
+    )
+
+    /** Runs `effect` in a REPEATABLE READ transaction (or inside the current one), keeping `SqlError`. */
+    const transactionRaw = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+      Effect.flatMap(inTransaction, (inside) =>
+        inside
+          ? effect
+          : sql.withTransaction(Effect.zipRight(sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`, effect)).pipe(
+            Effect.retry({ schedule: serializationRetry, while: isSerializationFailure })
+          ))
+
+    /**
+     * Runs `effect` in a REPEATABLE READ transaction, retrying it whole on serialization failures.
+     * Nested calls join the outer transaction.
+     */
+    const transaction = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      orDatabaseError(transactionRaw(effect))
+
+    /**
+     * Runs a block that takes row locks with `FOR UPDATE NOWAIT` as one transaction. While a lock is
+     * busy (55P03) the whole transaction is run again on `lockRetrySchedule`; when the retries run
+     * out it fails with `LockTimeout`. Nested inside another `locked` block it joins that block,
+     * whose retry covers it: an aborted transaction cannot be retried from inside.
+     */
+    const locked = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      Effect.flatMap(inTransaction, (inside): Effect.Effect<A, E | SqlError | LockTimeout, R> =>
+        inside ? effect : transactionRaw(effect).pipe(
+          Effect.retry({ schedule: lockSchedule, while: isLockNotAvailable }),
+          Effect.catchIf(isLockNotAvailable, () =>
+            Effect.logWarning("Row lock still busy after retries; giving up").pipe(
+              Effect.zipRight(Effect.fail(new LockTimeout({ message: "The record is busy; please retry shortly" })))
+            ))
+        )).pipe(orDatabaseError, Effect.withSpan("Database.locked"))
+
+    /** Answers whether the database serves a query within the timeout. */
+    const ping = (timeout: Duration.DurationInput) =>
+      sql`SELECT 1`.pipe(
+        Effect.timeout(timeout),
+        Effect.as(true),
+        Effect.catchAll(() => Effect.succeed(false)),
+        Effect.withSpan("Database.ping")
+      )
+
+    /** The pool's own counters. */
+    const poolStats = Effect.sync(() => {
+      const { pool } = poolInfo
+      return {
+        backend: poolInfo.backend,
+        size: poolInfo.size,
+        max: poolInfo.max,
+        total: pool.totalCount,
+        idle: pool.idleCount,
+        in_use: pool.totalCount - pool.idleCount,
+        waiting: pool.waitingCount
+      }
+    })
+
+    return { sql, transaction, locked, ping, poolStats } as const
+  })
+}) {}
+
+/** The SQL client on the pool in context. */
+export const SqlLive = Layer.unwrapEffect(
+  Effect.gen(function*() {
+    const { pool } = yield* Pool.PgPool
+    const { applicationName } = yield* DatabaseConfig
+    return PgClient.layerFromPool({ acquire: Effect.succeed(pool), applicationName })
+  })
+)
+
+/** Applies pending migrations when the layer is built, unless `DB_MIGRATE=false`. */
+export const MigrationsLive = Layer.effectDiscard(
+  Effect.gen(function*() {
+    const { migrate: enabled } = yield* DatabaseConfig
+    if (enabled) yield* migrate()
+  })
+)
+
+/** `Database` with its SQL client and migrations on the pool in context (a test passes its own). */
+export const DatabaseOnPool = Database.Default.pipe(
+  Layer.provideMerge(MigrationsLive),
+  Layer.provideMerge(SqlLive)
+)
+
+/** `Database` on the configured pool: PostgreSQL with `DATABASE_URL`, else embedded PGlite. */
+export const DatabaseLive = DatabaseOnPool.pipe(Layer.provideMerge(Pool.layer))

@@ -1,0 +1,51 @@
+/**
+ * The embedded database: PGlite (with pgvector) on a data directory, served on a loopback port by
+ * pglite-socket so that `pg`, and so the same `PgClient` code, runs on it. PGlite is one backend: the
+ * pool in front of it holds one connection, so a second transaction waits rather than interleaving.
+ */
+import { PGlite } from "@electric-sql/pglite"
+import { vector } from "@electric-sql/pglite-pgvector"
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
+import { Data, Effect } from "effect"
+import { mkdir } from "node:fs/promises"
+
+export class EmbeddedDatabaseError extends Data.TaggedError("EmbeddedDatabaseError")<{
+  readonly message: string
+  readonly cause: unknown
+}> {}
+
+/** Options that every PGlite of ours is created with, so templates and live instances agree. */
+export const pgliteOptions = { extensions: { vector } } as const
+
+/** Opens (creating if needed) a PGlite data directory. */
+export const openPglite = (dataDir: string) =>
+  Effect.tryPromise({
+    try: async () => {
+      await mkdir(dataDir, { recursive: true })
+      return PGlite.create({ dataDir, ...pgliteOptions })
+    },
+    catch: (cause) => new EmbeddedDatabaseError({ message: `Could not open PGlite at ${dataDir}`, cause })
+  })
+
+/**
+ * Serves a PGlite instance on 127.0.0.1 (an OS-chosen port) for the life of the scope, and closes the
+ * instance with it.
+ */
+export const serve = (db: PGlite) =>
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: async () => {
+        // Two sockets so a recycled connection can open before the old one has finished closing.
+        const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 2 })
+        await server.start()
+        const port = Number(server.getServerConn().split(":").pop())
+        return { server, host: "127.0.0.1", port }
+      },
+      catch: (cause) => new EmbeddedDatabaseError({ message: "Could not start the PGlite socket server", cause })
+    }),
+    ({ server }) =>
+      Effect.promise(async () => {
+        await server.stop()
+        await db.close()
+      })
+  )

@@ -1,0 +1,155 @@
+/**
+ * The errors that reach a client. Each is a tagged value in the type of the effect that fails with it,
+ * carries its HTTP status, and is written as one body shape: `{ error: { code, message, requestId } }`.
+ */
+import { HttpApiSchema } from "@effect/platform"
+import { Effect, FiberRef, Option, ParseResult, Schema, SchemaAST as AST, String as Str } from "effect"
+import { globalValue } from "effect/GlobalValue"
+
+/** The id of the request being served, set by the HTTP middleware and written into error bodies. */
+export const CurrentRequestId: FiberRef.FiberRef<string> = globalValue(
+  Symbol.for("chatsight/CurrentRequestId"),
+  () => FiberRef.unsafeMake("none")
+)
+
+const fields = { message: Schema.String }
+
+export class ValidationError extends Schema.TaggedError<ValidationError>()(
+  "ValidationError",
+  fields,
+  HttpApiSchema.annotations({ status: 400, description: "The request is malformed; the message names the field" })
+) {}
+
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
+  "Unauthorized",
+  fields,
+  HttpApiSchema.annotations({ status: 401, description: "Missing, invalid or expired credentials" })
+) {}
+
+export class InsufficientCredits extends Schema.TaggedError<InsufficientCredits>()(
+  "InsufficientCredits",
+  fields,
+  HttpApiSchema.annotations({ status: 402, description: "The balance does not cover the charge" })
+) {}
+
+export class NotFound extends Schema.TaggedError<NotFound>()(
+  "NotFound",
+  fields,
+  HttpApiSchema.annotations({ status: 404, description: "No such resource, or not yours" })
+) {}
+
+export class Conflict extends Schema.TaggedError<Conflict>()(
+  "Conflict",
+  fields,
+  HttpApiSchema.annotations({ status: 409, description: "The request conflicts with what is stored" })
+) {}
+
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
+  "PayloadTooLarge",
+  fields,
+  HttpApiSchema.annotations({ status: 413, description: "The body is larger than the limit" })
+) {}
+
+export class UnsupportedExport extends Schema.TaggedError<UnsupportedExport>()(
+  "UnsupportedExport",
+  fields,
+  HttpApiSchema.annotations({ status: 422, description: "The file is not a chat export we can read" })
+) {}
+
+export class RateLimited extends Schema.TaggedError<RateLimited>()(
+  "RateLimited",
+  fields,
+  HttpApiSchema.annotations({ status: 429, description: "Too many requests; retry after the Retry-After header" })
+) {}
+
+export class DatabaseError extends Schema.TaggedError<DatabaseError>()(
+  "DatabaseError",
+  fields,
+  HttpApiSchema.annotations({ status: 500, description: "The database could not complete the request" })
+) {
+  static readonly publicMessage = "The database could not complete the request; it has been logged"
+}
+
+export class InternalError extends Schema.TaggedError<InternalError>()(
+  "InternalError",
+  fields,
+  HttpApiSchema.annotations({ status: 500, description: "An unexpected failure; it has been logged" })
+) {}
+
+export class LockTimeout extends Schema.TaggedError<LockTimeout>()(
+  "LockTimeout",
+  fields,
+  HttpApiSchema.annotations({ status: 503, description: "A record is busy; retry after the Retry-After header" })
+) {}
+
+export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>()(
+  "UpstreamUnavailable",
+  fields,
+  HttpApiSchema.annotations({ status: 503, description: "An outside service is unavailable; retry after the Retry-After header" })
+) {}
+
+type ErrorClass<A, I> = Schema.Schema<A, I> & {
+  readonly _tag: string
+  new(props: { readonly message: string }): A
+}
+
+/** The machine code of an error: its tag in snake case (`LockTimeout` -> `lock_timeout`). */
+export const errorCode = (tag: string): string => Str.pascalToSnake(tag)
+
+/** The one error body. */
+export const errorBody = (tag: string, message: string, requestId: string) => ({
+  error: { code: errorCode(tag), message, requestId }
+})
+
+/**
+ * The wire form of an error class, used by the API contract: the shared body shape with the class's
+ * status. Encoding reads the current request id, so every error body names its request.
+ */
+export const httpError = <A extends { readonly _tag: string; readonly message: string }, I>(error: ErrorClass<A, I>) => {
+  const code = errorCode(error._tag)
+  const Body = Schema.Struct({
+    error: Schema.Struct({
+      code: Schema.Literal(code),
+      message: Schema.String,
+      requestId: Schema.String
+    })
+  })
+  return Schema.transformOrFail(Body, Schema.typeSchema(error), {
+    strict: true,
+    decode: (body) => ParseResult.succeed(new error({ message: body.error.message })),
+    encode: (value) =>
+      Effect.map(FiberRef.get(CurrentRequestId), (requestId) => ({
+        error: { code, message: value.message, requestId }
+      }))
+  }).annotations({
+    ...HttpApiSchema.annotations({ status: HttpApiSchema.getStatusError(error) }),
+    identifier: error._tag,
+    description: Option.getOrUndefined(AST.getDescriptionAnnotation(error.ast))
+  })
+}
+
+/** Every error a client can receive, for rendering failures that escape a handler's own contract. */
+export const ApiErrors = [
+  ValidationError,
+  Unauthorized,
+  InsufficientCredits,
+  NotFound,
+  Conflict,
+  PayloadTooLarge,
+  UnsupportedExport,
+  RateLimited,
+  DatabaseError,
+  InternalError,
+  LockTimeout,
+  UpstreamUnavailable
+] as const
+
+export type ApiError = InstanceType<(typeof ApiErrors)[number]>
+
+export const isApiError = (u: unknown): u is ApiError => ApiErrors.some((error) => u instanceof error)
+
+/** The HTTP status of an error, from its class's annotation. */
+export const statusOf = (error: ApiError): number => {
+  const errorClass = ApiErrors.find((candidate) => error instanceof candidate)
+  return errorClass === undefined ? 500 : HttpApiSchema.getStatusError(errorClass)
+}

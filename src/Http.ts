@@ -1,0 +1,30 @@
+/**
+ * The HTTP application: the contract's handlers, authentication, OpenAPI at `/docs/openapi.json`, a
+ * browsable UI at `/docs`, and the edge middleware. It needs an `HttpServer` (Node's in `main.ts`, a
+ * random port in tests) and the `Database`.
+ */
+import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import { Api } from "./Api.js"
+import { AuthenticationLive } from "./Auth/Http.js"
+import { HttpCatalogLive } from "./Catalog/Http.js"
+import { ServerConfig } from "./Config.js"
+import { HttpCreditsLive } from "./Credits/Http.js"
+import { HttpHealthLive } from "./Health/Http.js"
+import { edge, RenderFailuresLive } from "./Http/Middleware.js"
+import { HttpUsersLive } from "./Users/Http.js"
+
+const ApiLive = HttpApiBuilder.api(Api).pipe(
+  Layer.provide([HttpHealthLive, HttpUsersLive, HttpCatalogLive, HttpCreditsLive]),
+  Layer.provide(AuthenticationLive)
+)
+
+export const HttpAppLive = Layer.unwrapEffect(
+  Effect.map(ServerConfig, (config) => HttpApiBuilder.serve(edge(config)))
+).pipe(
+  Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+  Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/docs/openapi.json" })),
+  Layer.provide(RenderFailuresLive),
+  Layer.provide(ApiLive),
+  HttpServer.withLogAddress
+)

@@ -1,0 +1,83 @@
+/**
+ * The edge of every request: an `X-Request-Id` (a sane incoming one, else a new one) in the response,
+ * the logs, the span and error bodies; CORS; the body size limit; and one JSON access log line with
+ * the request id, trace id, route, status, duration and user.
+ */
+import { HttpApiBuilder, HttpIncomingMessage, HttpMiddleware, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Clock, Effect, FiberRef, Layer, Option } from "effect"
+import { globalValue } from "effect/GlobalValue"
+import { randomUUID } from "node:crypto"
+import { ServerConfig } from "../Config.js"
+import { CurrentRequestId, PayloadTooLarge } from "../Domain/Errors.js"
+import { errorResponse, renderFailures } from "./ErrorResponse.js"
+
+/** The authenticated user of the request, set by the authentication middleware, for the access log. */
+export const CurrentUserId: FiberRef.FiberRef<Option.Option<string>> = globalValue(
+  Symbol.for("chatsight/CurrentUserId"),
+  () => FiberRef.unsafeMake(Option.none<string>())
+)
+
+const saneRequestId = /^[A-Za-z0-9._:-]{1,128}$/
+
+export interface EdgeOptions {
+  readonly corsOrigins: ReadonlyArray<string>
+  readonly maxBodyBytes: number
+  readonly retryAfterSeconds: number
+}
+
+/** The outermost middleware; it runs inside the request's span. */
+export const edge = (options: EdgeOptions) => {
+  const cors = HttpMiddleware.cors({
+    allowedOrigins: options.corsOrigins.includes("*") ? [] : options.corsOrigins,
+    allowedHeaders: ["authorization", "content-type", "idempotency-key", "x-request-id"],
+    exposedHeaders: ["x-request-id", "retry-after"],
+    maxAge: 600
+  })
+  const tooLarge = new PayloadTooLarge({ message: `The request body is larger than ${options.maxBodyBytes} bytes` })
+
+  return HttpMiddleware.make((app) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const incoming = request.headers["x-request-id"]
+      const requestId = incoming !== undefined && saneRequestId.test(incoming) ? incoming : randomUUID()
+      const start = yield* Clock.currentTimeMillis
+
+      const handled = Effect.gen(function*() {
+        // A declared length over the limit is refused before reading; a streamed body is cut at it.
+        const response = Number(request.headers["content-length"] ?? "0") > options.maxBodyBytes
+          ? yield* errorResponse(tooLarge, options.retryAfterSeconds)
+          : yield* renderFailures(
+            HttpIncomingMessage.withMaxBodySize(cors(app), Option.some(options.maxBodyBytes)),
+            options.retryAfterSeconds
+          )
+        const userId = yield* FiberRef.get(CurrentUserId)
+        const durationMs = (yield* Clock.currentTimeMillis) - start
+        yield* Effect.annotateCurrentSpan("request.id", requestId)
+        if (Option.isSome(userId)) yield* Effect.annotateCurrentSpan("user.id", userId.value)
+        yield* Effect.logInfo("request").pipe(
+          Effect.annotateLogs({
+            method: request.method,
+            path: request.url.split("?")[0] ?? "/",
+            status: response.status,
+            durationMs,
+            ...(Option.isSome(userId) ? { userId: userId.value } : {})
+          })
+        )
+        return HttpServerResponse.setHeader(response, "x-request-id", requestId)
+      })
+
+      return yield* handled.pipe(
+        Effect.locally(CurrentRequestId, requestId),
+        Effect.locally(CurrentUserId, Option.none()),
+        Effect.annotateLogs("requestId", requestId)
+      )
+    })
+  )
+}
+
+/** The API-level middleware: failures become error responses before the contract's own encoder. */
+export const RenderFailuresLive = Layer.unwrapEffect(
+  Effect.map(ServerConfig, ({ retryAfterSeconds }) =>
+    HttpApiBuilder.middleware((app) => renderFailures(app, retryAfterSeconds))
+  )
+)

@@ -1,0 +1,23 @@
+/**
+ * OpenTelemetry: spans go to an OTLP/HTTP collector when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (see
+ * `otel-collector.yaml`); without it Effect's own tracer still gives every log a trace id.
+ */
+import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
+import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { Effect, Layer, Option } from "effect"
+import { TelemetryConfig } from "./Config.js"
+import packageJson from "../package.json" with { type: "json" }
+
+export const TracingLive = Layer.unwrapEffect(
+  Effect.gen(function*() {
+    const { otlpEndpoint, serviceName } = yield* TelemetryConfig
+    if (Option.isNone(otlpEndpoint)) return Layer.empty
+    const url = `${otlpEndpoint.value.replace(/\/+$/, "")}/v1/traces`
+    yield* Effect.logInfo("Exporting traces over OTLP/HTTP").pipe(Effect.annotateLogs({ url }))
+    return NodeSdk.layer(() => ({
+      resource: { serviceName, serviceVersion: packageJson.version },
+      spanProcessor: new BatchSpanProcessor(new OTLPTraceExporter({ url }))
+    }))
+  })
+)

@@ -1,0 +1,12 @@
+/** Handlers of the users group. */
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import { Api } from "../Api.js"
+import { CurrentUser } from "../Auth/Api.js"
+import { Users } from "../Users.js"
+
+export const HttpUsersLive = HttpApiBuilder.group(Api, "users", (handlers) =>
+  Effect.gen(function*() {
+    const users = yield* Users
+    return handlers.handle("store", () => Effect.flatMap(CurrentUser, users.store))
+  })).pipe(Layer.provide(Users.Default))
