@@ -17,20 +17,20 @@ export class EmbeddedDatabaseError extends Data.TaggedError("EmbeddedDatabaseErr
 /** Options that every PGlite of ours is created with, so templates and live instances agree. */
 export const pgliteOptions = { extensions: { vector } } as const
 
-/** Opens (creating if needed) a PGlite data directory. */
+/** Opens (creating if needed) a PGlite data directory for the life of the scope. */
 export const openPglite = (dataDir: string) =>
-  Effect.tryPromise({
-    try: async () => {
-      await mkdir(dataDir, { recursive: true })
-      return PGlite.create({ dataDir, ...pgliteOptions })
-    },
-    catch: (cause) => new EmbeddedDatabaseError({ message: `Could not open PGlite at ${dataDir}`, cause })
-  })
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: async () => {
+        await mkdir(dataDir, { recursive: true })
+        return PGlite.create({ dataDir, ...pgliteOptions })
+      },
+      catch: (cause) => new EmbeddedDatabaseError({ message: `Could not open PGlite at ${dataDir}`, cause })
+    }),
+    (db) => Effect.promise(() => db.close())
+  )
 
-/**
- * Serves a PGlite instance on 127.0.0.1 (an OS-chosen port) for the life of the scope, and closes the
- * instance with it.
- */
+/** Serves a PGlite instance on 127.0.0.1 (an OS-chosen port) for the life of the scope. */
 export const serve = (db: PGlite) =>
   Effect.acquireRelease(
     Effect.tryPromise({
@@ -43,9 +43,5 @@ export const serve = (db: PGlite) =>
       },
       catch: (cause) => new EmbeddedDatabaseError({ message: "Could not start the PGlite socket server", cause })
     }),
-    ({ server }) =>
-      Effect.promise(async () => {
-        await server.stop()
-        await db.close()
-      })
+    ({ server }) => Effect.promise(() => server.stop())
   )

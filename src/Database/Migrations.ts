@@ -36,7 +36,7 @@ export const migrate = (directory: string = migrationsDirectory) =>
   PgMigrator.run({ loader: loader(directory), table: "schema_migrations" }).pipe(
     Effect.tap((applied) =>
       applied.length === 0
-        ? Effect.logDebug("Schema is up to date")
+        ? Effect.logInfo("Schema is up to date")
         : Effect.logInfo("Applied migrations").pipe(
           Effect.annotateLogs("migrations", applied.map(([id, name]) => `${id}_${name}`).join(", "))
         )

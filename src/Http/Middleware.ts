@@ -3,7 +3,7 @@
  * the logs, the span and error bodies; CORS; the body size limit; and one JSON access log line with
  * the request id, trace id, route, status, duration and user.
  */
-import { HttpApiBuilder, HttpIncomingMessage, HttpMiddleware, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpApp, HttpIncomingMessage, HttpMiddleware, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Clock, Effect, FiberRef, Layer, Option } from "effect"
 import { globalValue } from "effect/GlobalValue"
 import { randomUUID } from "node:crypto"
@@ -44,12 +44,17 @@ export const edge = (options: EdgeOptions) => {
 
       const handled = Effect.gen(function*() {
         // A declared length over the limit is refused before reading; a streamed body is cut at it.
+        // The inner application writes its own response, so headers are added as it is written.
+        yield* HttpApp.appendPreResponseHandler((_, response) =>
+          Effect.succeed(HttpServerResponse.setHeader(response, "x-request-id", requestId))
+        )
         const response = Number(request.headers["content-length"] ?? "0") > options.maxBodyBytes
-          ? yield* errorResponse(tooLarge, options.retryAfterSeconds)
-          : yield* renderFailures(
-            HttpIncomingMessage.withMaxBodySize(cors(app), Option.some(options.maxBodyBytes)),
-            options.retryAfterSeconds
+          ? HttpServerResponse.setHeader(
+            yield* errorResponse(tooLarge, options.retryAfterSeconds),
+            "x-request-id",
+            requestId
           )
+          : yield* HttpIncomingMessage.withMaxBodySize(cors(app), Option.some(options.maxBodyBytes))
         const userId = yield* FiberRef.get(CurrentUserId)
         const durationMs = (yield* Clock.currentTimeMillis) - start
         yield* Effect.annotateCurrentSpan("request.id", requestId)
@@ -63,7 +68,7 @@ export const edge = (options: EdgeOptions) => {
             ...(Option.isSome(userId) ? { userId: userId.value } : {})
           })
         )
-        return HttpServerResponse.setHeader(response, "x-request-id", requestId)
+        return response
       })
 
       return yield* handled.pipe(

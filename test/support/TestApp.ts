@@ -1,0 +1,145 @@
+/**
+ * What a test file runs against: its own fresh database copied from the migrated template (PostgreSQL
+ * or PGlite, see globalSetup.ts), the real HTTP application on a random port, and a client for it.
+ */
+import { PGlite } from "@electric-sql/pglite"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { ConfigProvider, Effect, Layer, Redacted } from "effect"
+import { randomUUID } from "node:crypto"
+import { readFile } from "node:fs/promises"
+import * as Pg from "pg"
+import { inject } from "vitest"
+import { signToken } from "../../src/Auth.js"
+import { DatabaseConfig } from "../../src/Config.js"
+import { DatabaseOnPool } from "../../src/Database.js"
+import { pgliteOptions } from "../../src/Database/Embedded.js"
+import * as Pool from "../../src/Database/Pool.js"
+import { HttpAppLive } from "../../src/Http.js"
+import { withDatabase } from "./backend.js"
+
+export const backend = inject("backend")
+export const onPostgres = backend.kind === "postgres"
+/** Why a test that needs a real PostgreSQL server did not run. */
+export const needsPostgres = onPostgres ? "" : `needs a real PostgreSQL server: ${backend.kind === "pglite" ? backend.reason : ""}`
+
+export const testSecret = Redacted.make("test-secret-that-is-long-enough-for-hs256")
+export const issuer = "chatsight-test"
+export const audience = "chatsight-api"
+
+const defaults: Record<string, string> = {
+  DB_MIGRATE: "false",
+  AUTH_JWT_SECRET: Redacted.value(testSecret),
+  AUTH_ISSUER: issuer,
+  AUTH_AUDIENCE: audience,
+  WELCOME_CREDITS: "10",
+  LOG_LEVEL: "Info"
+}
+
+/** Configuration as the environment would give it, with the tests' defaults. */
+export const TestConfig = (overrides: Record<string, string> = {}) =>
+  Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ ...defaults, ...overrides }))))
+
+/** Creates an empty database on the test server (or a copy of the migrated template) and drops it afterwards. */
+export const scratchDatabase = (options: { readonly fromTemplate: boolean }) =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      if (backend.kind !== "postgres") throw new Error("scratchDatabase needs PostgreSQL")
+      const name = `test_${randomUUID().replaceAll("-", "").slice(0, 20)}`
+      const admin = new Pg.Client({ connectionString: backend.adminUrl })
+      await admin.connect()
+      await admin.query(`CREATE DATABASE "${name}"${options.fromTemplate ? ` TEMPLATE "${backend.template}"` : ""}`)
+      await admin.end()
+      return { name, url: withDatabase(backend.adminUrl, name) }
+    }),
+    ({ name }) =>
+      Effect.promise(async () => {
+        if (backend.kind !== "postgres") return
+        const admin = new Pg.Client({ connectionString: backend.adminUrl })
+        await admin.connect()
+        await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+        await admin.end()
+      })
+  )
+
+/** A PGlite instance loaded from the migrated template, closed with the scope. */
+export const templatePglite = Effect.acquireRelease(
+  Effect.promise(async () => {
+    if (backend.kind !== "pglite") throw new Error("templatePglite needs the PGlite backend")
+    const loadDataDir = new Blob([await readFile(backend.templateFile)])
+    return PGlite.create({ loadDataDir, ...pgliteOptions })
+  }),
+  (db) => Effect.promise(() => db.close())
+)
+
+/** A pool on a fresh copy of the migrated template. */
+export const TestPool = Layer.scoped(
+  Pool.PgPool,
+  Effect.gen(function*() {
+    const settings = yield* DatabaseConfig
+    if (backend.kind === "postgres") {
+      const { url } = yield* scratchDatabase({ fromTemplate: true })
+      return yield* Pool.postgres(Redacted.make(url), settings)
+    }
+    return yield* Pool.pglite(yield* templatePglite, settings)
+  }).pipe(Effect.orDie)
+)
+
+/** `Database` (and the SQL client and pool) on a fresh database. */
+export const TestDatabase = (config: Record<string, string> = {}) =>
+  DatabaseOnPool.pipe(Layer.provideMerge(TestPool), Layer.provide(TestConfig(config)))
+
+/** The whole HTTP application on a random port, an `HttpClient` aimed at it, and its `Database`. */
+export const TestApp = (config: Record<string, string> = {}) =>
+  HttpAppLive.pipe(
+    Layer.provideMerge(NodeHttpServer.layerTest),
+    Layer.provideMerge(DatabaseOnPool.pipe(Layer.provideMerge(TestPool))),
+    Layer.provide(TestConfig(config))
+  )
+
+/** A token as the identity provider of the tests would sign it. */
+export const tokenFor = (
+  sub: string,
+  options: {
+    readonly email?: string
+    readonly name?: string
+    readonly expiresIn?: string | number
+    readonly issuer?: string
+    readonly audience?: string
+    readonly secret?: Redacted.Redacted
+  } = {}
+) =>
+  signToken(options.secret ?? testSecret, { sub, email: options.email, name: options.name }, {
+    issuer: options.issuer ?? issuer,
+    audience: options.audience ?? audience,
+    ...(options.expiresIn === undefined ? {} : { expiresIn: options.expiresIn })
+  })
+
+export interface Reply {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: unknown
+}
+
+/** Sends a request to the application under test and reads the whole reply. */
+export const call = (
+  method: "GET" | "POST" | "PUT" | "DELETE" | "OPTIONS",
+  path: string,
+  options: { readonly token?: string; readonly json?: unknown; readonly body?: string; readonly headers?: Record<string, string> } = {}
+) =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    let request = HttpClientRequest.make(method)(path).pipe(HttpClientRequest.setHeaders(options.headers ?? {}))
+    if (options.token !== undefined) request = HttpClientRequest.bearerToken(request, options.token)
+    if (options.json !== undefined) request = yield* HttpClientRequest.bodyJson(request, options.json)
+    if (options.body !== undefined) request = HttpClientRequest.bodyText(request, options.body, "application/json")
+    const response = yield* client.execute(request)
+    const text = yield* response.text
+    let body: unknown = text
+    try {
+      body = text.length === 0 ? null : JSON.parse(text)
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, headers: response.headers, body } as Reply
+  }).pipe(Effect.scoped, Effect.orDie)
