@@ -27,7 +27,7 @@ apt-get install -y -qq --no-install-recommends "postgresql-server-dev-$PG_MAJOR"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
-apt-get source -qq --download-only pgvector/trixie >/dev/null
+apt-get source -qq --download-only pgvector/trixie >/dev/null 2>&1
 dpkg-source -x --no-check ./pgvector_*.dsc src >/dev/null
 cd src
 make -s PG_CONFIG=/usr/lib/postgresql/"$PG_MAJOR"/bin/pg_config OPTFLAGS="" >/dev/null

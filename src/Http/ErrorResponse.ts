@@ -17,12 +17,16 @@ import {
   ValidationError
 } from "../Domain/Errors.js"
 
+/** The first issue of each field, at most three fields: enough to fix the request. */
 const describeIssues = (error: HttpApiError.HttpApiDecodeError): string => {
-  const issues = error.issues.slice(0, 3).map((issue) =>
-    issue.path.length === 0 ? issue.message : `${issue.path.map(String).join(".")}: ${issue.message}`
-  )
-  const more = error.issues.length > 3 ? ` (and ${error.issues.length - 3} more)` : ""
-  return `Invalid request: ${issues.join("; ")}${more}`
+  const byField = new Map<string, string>()
+  for (const issue of error.issues) {
+    const field = issue.path.map(String).join(".")
+    if (!byField.has(field)) byField.set(field, field === "" ? issue.message : `${field}: ${issue.message}`)
+  }
+  const described = [...byField.values()]
+  const more = described.length > 3 ? ` (and ${described.length - 3} more)` : ""
+  return `Invalid request: ${described.slice(0, 3).join("; ")}${more}`
 }
 
 const isTooLarge = (error: HttpServerError.RequestError): boolean =>
