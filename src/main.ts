@@ -1,6 +1,6 @@
 /** Starts the server: configuration from the environment, embedded defaults for everything unset. */
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Duration, Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import { ServerConfig } from "./Config.js"
 import { DatabaseLive } from "./Database.js"
@@ -8,8 +8,26 @@ import { HttpAppLive } from "./Http.js"
 import { LoggingLive } from "./Logging.js"
 import { TracingLive } from "./Tracing.js"
 
+/**
+ * Node's HTTP server. On shutdown it stops accepting and waits for in-flight requests (then the pool
+ * closes); requests still running after SHUTDOWN_TIMEOUT have their connections closed.
+ */
 const ServerLive = Layer.unwrapEffect(
-  Effect.map(ServerConfig, ({ host, port }) => NodeHttpServer.layer(createServer, { host, port }))
+  Effect.map(ServerConfig, ({ host, port, shutdownTimeout }) => {
+    const server = createServer()
+    // Built after the server, so released before it: arms the deadline, then the server closes.
+    const deadline = Layer.scopedDiscard(
+      Effect.addFinalizer(() =>
+        Effect.logInfo("Shutting down: no new connections; finishing in-flight requests").pipe(
+          Effect.annotateLogs({ timeoutMs: Duration.toMillis(shutdownTimeout) }),
+          Effect.zipRight(Effect.sync(() => {
+            setTimeout(() => server.closeAllConnections(), Duration.toMillis(shutdownTimeout)).unref()
+          }))
+        )
+      )
+    )
+    return deadline.pipe(Layer.provideMerge(NodeHttpServer.layer(() => server, { host, port })))
+  })
 )
 
 const MainLive = HttpAppLive.pipe(
