@@ -4,6 +4,7 @@ import { CatalogApi } from "./Catalog/Api.js"
 import { CreditsApi } from "./Credits/Api.js"
 import { DatabaseError, httpError, InternalError, PayloadTooLarge, ValidationError } from "./Domain/Errors.js"
 import { HealthApi } from "./Health/Api.js"
+import { cleanOpenApi } from "./Http/OpenApiCleanup.js"
 import { UsersApi } from "./Users/Api.js"
 import { version } from "./Health.js"
 
@@ -16,6 +17,7 @@ export class Api extends HttpApi.make("chatsight")
   .addError(httpError(PayloadTooLarge))
   .addError(httpError(DatabaseError))
   .addError(httpError(InternalError))
+  .annotate(OpenApi.Transform, cleanOpenApi)
   .annotate(OpenApi.Title, "Chatsight API")
   .annotate(OpenApi.Version, version)
   .annotate(
