@@ -6,7 +6,7 @@ const errorShape = (code: string) => ({
   error: { code, message: expect.any(String), requestId: expect.any(String) }
 })
 
-layer(TestApp({ MAX_BODY_BYTES: "1024", CORS_ORIGINS: "https://app.example" }))("the HTTP edge", (it) => {
+layer(TestApp({ MAX_BODY_BYTES: "1024", CORS_ORIGINS: "https://app.example" }), { excludeTestServices: true })("the HTTP edge", (it) => {
   it.effect("GET / names the service and links the docs and health", () =>
     Effect.gen(function*() {
       const reply = yield* call("GET", "/")

@@ -53,7 +53,7 @@ export class CreditsRepo extends Effect.Service<CreditsRepo>()("chatsight/Credit
       execute: ({ before, limit, userId }) =>
         sql`SELECT ${columns} FROM credit_transactions
             WHERE user_id = ${userId} ${before === null ? sql`` : sql`AND id < ${before}::bigint`}
-            ORDER BY id DESC LIMIT ${limit + 1}`
+            ORDER BY credit_transactions.id DESC LIMIT ${limit + 1}`
     })
 
     /** The ledger's sum for a user, to check it against the stored balance. */

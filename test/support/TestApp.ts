@@ -89,7 +89,11 @@ export const TestPool = Layer.scoped(
 export const TestDatabase = (config: Record<string, string> = {}) =>
   DatabaseOnPool.pipe(Layer.provideMerge(TestPool), Layer.provide(TestConfig(config)))
 
-/** The whole HTTP application on a random port, an `HttpClient` aimed at it, and its `Database`. */
+/**
+ * The whole HTTP application on a random port, an `HttpClient` aimed at it, and its `Database`.
+ * Use it with `layer(TestApp(), { excludeTestServices: true })`: the server's retries sleep on the
+ * real clock, and under the TestClock they would wait forever.
+ */
 export const TestApp = (config: Record<string, string> = {}) =>
   HttpAppLive.pipe(
     Layer.provideMerge(NodeHttpServer.layerTest),
