@@ -21,6 +21,9 @@ const ServerLive = Layer.unwrapEffect(
         Effect.logInfo("Shutting down: no new connections; finishing in-flight requests").pipe(
           Effect.annotateLogs({ timeoutMs: Duration.toMillis(shutdownTimeout) }),
           Effect.zipRight(Effect.sync(() => {
+            // A keep-alive connection that finishes its request becomes idle after `close` was
+            // called; close those as they appear, and whatever is left at the deadline.
+            setInterval(() => server.closeIdleConnections(), 100).unref()
             setTimeout(() => server.closeAllConnections(), Duration.toMillis(shutdownTimeout)).unref()
           }))
         )

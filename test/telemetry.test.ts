@@ -1,0 +1,103 @@
+/**
+ * Traces: with an OpenTelemetry SDK in place (as `TracingLive` installs one), a request is one trace
+ * whose server span names the route, status, user and request id, with the SQL it ran beneath it.
+ */
+import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
+import { expect, layer } from "@effect/vitest"
+import { SpanKind } from "@opentelemetry/api"
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { Effect, Layer } from "effect"
+import { call, TestApp, tokenFor } from "./support/TestApp.js"
+
+const exporter = new InMemorySpanExporter()
+
+const TracingTest = NodeSdk.layer(() => ({
+  resource: { serviceName: "chatsight-test" },
+  // Exports each span as it ends, into memory.
+  spanProcessor: new SimpleSpanProcessor(exporter)
+}))
+
+/** The spans from `span` up to the root of its trace, as far as they were exported. */
+const ancestry = (span: ReadableSpan, spans: ReadonlyArray<ReadableSpan>): ReadonlyArray<ReadableSpan> => {
+  const byId = new Map(spans.map((each) => [each.spanContext().spanId, each]))
+  const chain: Array<ReadableSpan> = []
+  let parentId = span.parentSpanContext?.spanId
+  while (parentId !== undefined) {
+    const parent = byId.get(parentId)
+    if (parent === undefined || chain.includes(parent)) break
+    chain.push(parent)
+    parentId = parent.parentSpanContext?.spanId
+  }
+  return chain
+}
+
+const isServerSpanOf = (route: string, requestId: string) => (span: ReadableSpan) =>
+  span.kind === SpanKind.SERVER && span.attributes["http.route"] === route && span.attributes["request.id"] === requestId
+
+/**
+ * The server span of a request, once it has ended and been exported (the client may read the reply
+ * a moment before the server's span is closed).
+ */
+const serverSpan = (route: string, requestId: string) =>
+  Effect.gen(function*() {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const found = exporter.getFinishedSpans().find(isServerSpanOf(route, requestId))
+      if (found !== undefined) return found
+      yield* Effect.sleep("20 millis")
+    }
+    return yield* Effect.die(`no server span for ${route} with request.id ${requestId} was exported`)
+  })
+
+// On the live clock (`excludeTestServices`), so that spans carry real times and the wait above ends.
+layer(TestApp().pipe(Layer.provide(TracingTest)), { excludeTestServices: true })("request traces", (it) => {
+  it.effect("a request produces a trace whose server span has the SQL spans of the request as descendants", () =>
+    Effect.gen(function*() {
+      const sub = "traced-user"
+      const token = yield* tokenFor(sub)
+      const stored = yield* call("POST", "/api/users/store", { token })
+      expect(stored.status).toBe(200)
+      const reply = yield* call("GET", "/api/credits/balance", { token })
+      expect(reply.status).toBe(200)
+      const requestId = reply.headers["x-request-id"] ?? ""
+      expect(requestId).not.toBe("")
+
+      const server = yield* serverSpan("/api/credits/balance", requestId)
+      expect(server.attributes).toMatchObject({
+        "http.request.method": "GET",
+        "http.route": "/api/credits/balance",
+        "http.response.status_code": 200,
+        "user.id": sub,
+        "request.id": requestId
+      })
+      expect(server.resource.attributes["service.name"]).toBe("chatsight-test")
+
+      const spans = exporter.getFinishedSpans()
+      const traceId = server.spanContext().traceId
+      const serverId = server.spanContext().spanId
+      const sqlOfRequest = spans.filter((span) =>
+        span.name === "sql.execute" && ancestry(span, spans).some((each) => each.spanContext().spanId === serverId)
+      )
+      // The authentication's account lookup and the balance read, at least.
+      expect(sqlOfRequest.length).toBeGreaterThanOrEqual(2)
+      for (const span of sqlOfRequest) {
+        expect(span.spanContext().traceId).toBe(traceId)
+        expect(span.kind).toBe(SpanKind.CLIENT)
+        expect(span.attributes["db.system.name"]).toBe("postgresql")
+      }
+      const queries = sqlOfRequest.map((span) => String(span.attributes["db.query.text"]))
+      expect(queries.some((query) => query.includes("credit_balance"))).toBe(true)
+      expect(queries.some((query) => query.includes("deleted_at IS NOT NULL"))).toBe(true)
+      // The application's own span sits between the request and its query.
+      expect(spans.some((span) => span.name === "Credits.balance" && span.spanContext().traceId === traceId)).toBe(true)
+
+      // The other request is a trace of its own: none of its SQL hangs under this request.
+      const storeServer = yield* serverSpan("/api/users/store", stored.headers["x-request-id"] ?? "")
+      expect(storeServer.spanContext().traceId).not.toBe(traceId)
+      const storeSql = spans.filter((span) =>
+        span.name === "sql.execute" &&
+        ancestry(span, spans).some((each) => each.spanContext().spanId === storeServer.spanContext().spanId)
+      )
+      expect(storeSql.length).toBeGreaterThanOrEqual(1)
+      expect(storeSql.every((span) => span.spanContext().traceId !== traceId)).toBe(true)
+    }))
+})
