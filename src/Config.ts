@@ -39,9 +39,11 @@ export const DatabaseConfig = Config.all({
 
 export const LockRetryConfig = Config.all({
   /** Retries of a block whose row lock is taken, before `LockTimeout`. */
-  retries: Config.integer("LOCK_RETRY_MAX").pipe(Config.withDefault(5)),
+  retries: Config.integer("LOCK_RETRY_MAX").pipe(Config.withDefault(8)),
   /** First delay of the exponential backoff; it doubles each retry and is jittered. */
-  baseDelay: duration("LOCK_RETRY_BASE_DELAY", "50 millis")
+  baseDelay: duration("LOCK_RETRY_BASE_DELAY", "50 millis"),
+  /** No single delay is longer than this (before jitter). */
+  maxDelay: duration("LOCK_RETRY_MAX_DELAY", "1 second")
 })
 
 export const AuthConfig = Config.all({

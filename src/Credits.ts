@@ -1,6 +1,6 @@
 /**
  * Credits: the only way a balance changes. `grant`, `charge` and `refund` lock the user's row (retried
- * through `Database.locked`), append one ledger entry under a unique business reference and store the
+ * through `Database.withLockRetry`), append one ledger entry under a unique business reference and store the
  * new balance, which therefore always equals the ledger's sum. A repeated reference changes nothing
  * and says so; a charge the balance cannot cover fails with `InsufficientCredits`.
  */
@@ -73,7 +73,7 @@ export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
         yield* repo.setBalance(entry.userId, balance)
         return { applied: true, transaction, balance } satisfies Posted
       }).pipe(
-        db.locked,
+        db.withLockRetry,
         Effect.withSpan(`Credits.${kind}`, {
           attributes: { "user.id": entry.userId, "credits.amount": entry.amount, "credits.reference": entry.reference }
         })
@@ -106,7 +106,7 @@ export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
           reference: `refund:${input.chargeReference}`,
           description: input.description
         })
-      }).pipe(db.locked)
+      }).pipe(db.withLockRetry)
 
     const balance = (userId: string) =>
       repo.balance(userId).pipe(

@@ -1,12 +1,12 @@
 /**
  * The database every domain uses: the `PgClient` over the pool, `DatabaseError` in place of `SqlError`,
- * REPEATABLE READ transactions that retry serialization failures, and `locked` blocks, retried as a
+ * REPEATABLE READ transactions that retry serialization failures, and `withLockRetry` blocks, retried as a
  * whole with jittered exponential backoff while a row lock is busy, then failed with `LockTimeout`.
  */
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
-import { Duration, Effect, Layer, Option, ParseResult, Schedule } from "effect"
+import { Duration, Effect, Layer, Option, ParseResult, Schedule, ScheduleDecision } from "effect"
 import { DatabaseConfig, LockRetryConfig } from "./Config.js"
 import { migrate } from "./Database/Migrations.js"
 import * as Pool from "./Database/Pool.js"
@@ -51,11 +51,19 @@ export const orDatabaseError = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   )
 
 /**
- * The backoff between attempts of a `locked` block: exponential from `baseDelay`, jittered so that
- * contenders spread out, at most `retries` times. Its output is the delay about to be slept.
+ * The backoff between attempts of a `withLockRetry` block: exponential from `baseDelay`, each delay
+ * capped at `maxDelay` (when given) and jittered so that contenders spread out, at most `retries`
+ * times. Its output is the delay about to be slept.
  */
-export const lockRetrySchedule = (options: { readonly baseDelay: Duration.DurationInput; readonly retries: number }) =>
+export const lockRetrySchedule = (options: {
+  readonly baseDelay: Duration.DurationInput
+  readonly retries: number
+  readonly maxDelay?: Duration.DurationInput | undefined
+}) =>
   Schedule.exponential(options.baseDelay).pipe(
+    Schedule.modifyDelay((delay) =>
+      options.maxDelay === undefined ? delay : Duration.min(delay, Duration.decode(options.maxDelay))
+    ),
     Schedule.jittered,
     Schedule.intersect(Schedule.recurs(options.retries)),
     Schedule.delays
@@ -74,11 +82,14 @@ export class Database extends Effect.Service<Database>()("chatsight/Database", {
       Schedule.intersect(Schedule.recurs(5))
     )
 
+    // Logged only when the schedule goes on: its last step decides to stop and sleeps nothing.
     const lockSchedule = lockRetrySchedule(lockRetry).pipe(
-      Schedule.tapOutput((delay) =>
-        Effect.logWarning("Row lock busy; retrying the block").pipe(
-          Effect.annotateLogs({ retryInMs: Math.round(Duration.toMillis(delay)) })
-        )
+      Schedule.onDecision((delay, decision) =>
+        ScheduleDecision.isContinue(decision)
+          ? Effect.logWarning("Row lock busy; retrying the block").pipe(
+            Effect.annotateLogs({ retryInMs: Math.round(Duration.toMillis(delay)) })
+          )
+          : Effect.void
       )
     )
 
@@ -101,10 +112,10 @@ export class Database extends Effect.Service<Database>()("chatsight/Database", {
     /**
      * Runs a block that takes row locks with `FOR UPDATE NOWAIT` as one transaction. While a lock is
      * busy (55P03) the whole transaction is run again on `lockRetrySchedule`; when the retries run
-     * out it fails with `LockTimeout`. Nested inside another `locked` block it joins that block,
+     * out it fails with `LockTimeout`. Nested inside another such block it joins it,
      * whose retry covers it: an aborted transaction cannot be retried from inside.
      */
-    const locked = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    const withLockRetry = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       Effect.flatMap(inTransaction, (inside): Effect.Effect<A, E | SqlError | LockTimeout, R> =>
         inside ? effect : transactionRaw(effect).pipe(
           Effect.retry({ schedule: lockSchedule, while: isLockNotAvailable }),
@@ -112,7 +123,7 @@ export class Database extends Effect.Service<Database>()("chatsight/Database", {
             Effect.logWarning("Row lock still busy after retries; giving up").pipe(
               Effect.zipRight(Effect.fail(new LockTimeout({ message: "The record is busy; please retry shortly" })))
             ))
-        )).pipe(orDatabaseError, Effect.withSpan("Database.locked"))
+        )).pipe(orDatabaseError, Effect.withSpan("Database.withLockRetry"))
 
     /** Answers whether the database serves a query within the timeout. */
     const ping = (timeout: Duration.DurationInput) =>
@@ -137,7 +148,7 @@ export class Database extends Effect.Service<Database>()("chatsight/Database", {
       }
     })
 
-    return { sql, transaction, locked, ping, poolStats } as const
+    return { sql, transaction, withLockRetry, ping, poolStats } as const
   })
 }) {}
 

@@ -43,7 +43,7 @@ export class Users extends Effect.Service<Users>()("chatsight/Users", {
         }
         return { ...current, created }
       }).pipe(
-        db.locked,
+        db.withLockRetry,
         // The account was created or locked in this very transaction: it exists, the welcome grant
         // is its first ledger entry, and the profile update finds its row.
         Effect.catchTags({
