@@ -1,6 +1,7 @@
 /** The HTTP contract: every group, endpoint, schema and error; the OpenAPI document is made from it. */
 import { HttpApi, OpenApi } from "@effect/platform"
 import { CatalogApi } from "./Catalog/Api.js"
+import { ChatsApi } from "./Chats/Api.js"
 import { CreditsApi } from "./Credits/Api.js"
 import { DatabaseError, httpError, InternalError, PayloadTooLarge, ValidationError } from "./Domain/Errors.js"
 import { HealthApi } from "./Health/Api.js"
@@ -13,6 +14,7 @@ export class Api extends HttpApi.make("chatsight")
   .add(UsersApi)
   .add(CatalogApi)
   .add(CreditsApi)
+  .add(ChatsApi)
   .addError(httpError(ValidationError))
   .addError(httpError(PayloadTooLarge))
   .addError(httpError(DatabaseError))

@@ -67,3 +67,40 @@ export const TelemetryConfig = Config.all({
   /** `json` (one object a line, for collectors) or `pretty` (for a terminal). */
   logFormat: Config.literal("json", "pretty")("LOG_FORMAT").pipe(Config.withDefault("json" as const))
 })
+
+export const IngestConfig = Config.all({
+  /** Largest upload, and largest chat text once unzipped, in bytes. */
+  maxUploadBytes: Config.integer("UPLOAD_MAX_BYTES").pipe(Config.withDefault(100 * 1024 * 1024)),
+  /** A gap this long between messages starts a new conversation (statistics). */
+  silenceThresholdMinutes: Config.number("SILENCE_THRESHOLD_MINUTES").pipe(Config.withDefault(240)),
+  /** Messages per INSERT statement when storing a chat. */
+  insertBatchSize: Config.integer("INGEST_INSERT_BATCH").pipe(Config.withDefault(5000)),
+  /** The time zone the written times are read in when an upload names none (for UTC readings). */
+  defaultTimeZone: Config.string("INGEST_DEFAULT_TIME_ZONE").pipe(Config.withDefault("UTC"))
+})
+
+/** The background job runner. */
+export const WorkerConfig = Config.all({
+  /** Jobs run at once by one instance. */
+  concurrency: Config.integer("WORKER_CONCURRENCY").pipe(
+    Config.withDefault(2),
+    Config.validate({ message: "WORKER_CONCURRENCY must be at least 1", validation: (n) => n >= 1 })
+  ),
+  /** How long an idle runner fiber waits before looking for due jobs again. */
+  pollInterval: duration("WORKER_POLL_INTERVAL", "1 second"),
+  /** How long a claim holds without renewal; renewed every third of it while the job runs. */
+  lease: duration("WORKER_LEASE", "60 seconds").pipe(
+    Config.validate({
+      message: "WORKER_LEASE must be positive",
+      validation: (d: Duration.Duration) => Duration.greaterThan(d, Duration.zero)
+    })
+  ),
+  /** On shutdown, how long running jobs may take to finish before they are returned to the queue. */
+  shutdownGrace: duration("WORKER_SHUTDOWN_GRACE", "20 seconds"),
+  /** Names this instance in `locked_by`; unique per process by default. */
+  instanceId: Config.option(Config.string("WORKER_INSTANCE_ID")),
+  /** First delay before retrying a failed job; it doubles each attempt, jittered. */
+  backoffBase: duration("WORKER_BACKOFF_BASE", "1 second"),
+  /** The longest delay between attempts. */
+  backoffMax: duration("WORKER_BACKOFF_MAX", "10 minutes")
+})

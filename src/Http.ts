@@ -8,19 +8,24 @@ import { Effect, Layer } from "effect"
 import { Api } from "./Api.js"
 import { AuthenticationLive } from "./Auth/Http.js"
 import { HttpCatalogLive } from "./Catalog/Http.js"
-import { ServerConfig } from "./Config.js"
+import { HttpChatsLive } from "./Chats/Http.js"
+import { IngestConfig, ServerConfig } from "./Config.js"
 import { HttpCreditsLive } from "./Credits/Http.js"
 import { HttpHealthLive } from "./Health/Http.js"
 import { edge, RenderFailuresLive } from "./Http/Middleware.js"
 import { HttpUsersLive } from "./Users/Http.js"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HttpHealthLive, HttpUsersLive, HttpCatalogLive, HttpCreditsLive]),
+  Layer.provide([HttpHealthLive, HttpUsersLive, HttpCatalogLive, HttpCreditsLive, HttpChatsLive]),
   Layer.provide(AuthenticationLive)
 )
 
 export const HttpAppLive = Layer.unwrapEffect(
-  Effect.map(ServerConfig, (config) => HttpApiBuilder.serve(edge(config)))
+  Effect.map(Effect.all([ServerConfig, IngestConfig]), ([config, ingest]) =>
+    HttpApiBuilder.serve(edge({
+      ...config,
+      bodyLimit: (path) => path === "/api/chats/upload" ? ingest.maxUploadBytes : config.maxBodyBytes
+    })))
 ).pipe(
   Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/docs/openapi.json" })),

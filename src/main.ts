@@ -7,6 +7,9 @@ import { DatabaseLive } from "./Database.js"
 import { HttpAppLive } from "./Http.js"
 import { LoggingLive } from "./Logging.js"
 import { TracingLive } from "./Tracing.js"
+import { JobHandlers, Worker } from "./Worker.js"
+import { PurgeChat } from "./Chats/Purge.js"
+import { ChatsRepo } from "./Chats/Repo.js"
 
 /**
  * Node's HTTP server. On shutdown it stops accepting and waits for in-flight requests (then the pool
@@ -33,8 +36,13 @@ const ServerLive = Layer.unwrapEffect(
   })
 )
 
-const MainLive = HttpAppLive.pipe(
-  Layer.provide(ServerLive),
+/** The background jobs this instance runs. */
+const WorkerLive = Worker.Default.pipe(
+  Layer.provide(JobHandlers.layer(PurgeChat)),
+  Layer.provide(ChatsRepo.Default)
+)
+
+const MainLive = Layer.merge(HttpAppLive.pipe(Layer.provide(ServerLive)), WorkerLive).pipe(
   Layer.provide(DatabaseLive),
   Layer.provide(TracingLive),
   Layer.provide(LoggingLive)

@@ -21,7 +21,8 @@ const saneRequestId = /^[A-Za-z0-9._:-]{1,128}$/
 
 export interface EdgeOptions {
   readonly corsOrigins: ReadonlyArray<string>
-  readonly maxBodyBytes: number
+  /** The largest body a request to `path` may send (uploads get more than JSON calls). */
+  readonly bodyLimit: (path: string) => number
   readonly retryAfterSeconds: number
 }
 
@@ -33,7 +34,6 @@ export const edge = (options: EdgeOptions) => {
     exposedHeaders: ["x-request-id", "retry-after"],
     maxAge: 600
   })
-  const tooLarge = new PayloadTooLarge({ message: `The request body is larger than ${options.maxBodyBytes} bytes` })
 
   return HttpMiddleware.make((app) =>
     Effect.gen(function*() {
@@ -41,6 +41,8 @@ export const edge = (options: EdgeOptions) => {
       const incoming = request.headers["x-request-id"]
       const requestId = incoming !== undefined && saneRequestId.test(incoming) ? incoming : randomUUID()
       const start = yield* Clock.currentTimeMillis
+      const path = request.url.split("?")[0] ?? "/"
+      const limit = options.bodyLimit(path)
 
       const handled = Effect.gen(function*() {
         // A declared length over the limit is refused before reading; a streamed body is cut at it.
@@ -48,13 +50,16 @@ export const edge = (options: EdgeOptions) => {
         yield* HttpApp.appendPreResponseHandler((_, response) =>
           Effect.succeed(HttpServerResponse.setHeader(response, "x-request-id", requestId))
         )
-        const response = Number(request.headers["content-length"] ?? "0") > options.maxBodyBytes
+        const response = Number(request.headers["content-length"] ?? "0") > limit
           ? HttpServerResponse.setHeader(
-            yield* errorResponse(tooLarge, options.retryAfterSeconds),
+            yield* errorResponse(
+              new PayloadTooLarge({ message: `The request body is larger than ${limit} bytes` }),
+              options.retryAfterSeconds
+            ),
             "x-request-id",
             requestId
           )
-          : yield* HttpIncomingMessage.withMaxBodySize(cors(app), Option.some(options.maxBodyBytes))
+          : yield* HttpIncomingMessage.withMaxBodySize(cors(app), Option.some(limit))
         const userId = yield* FiberRef.get(CurrentUserId)
         const durationMs = (yield* Clock.currentTimeMillis) - start
         yield* Effect.annotateCurrentSpan("request.id", requestId)
@@ -62,7 +67,7 @@ export const edge = (options: EdgeOptions) => {
         yield* Effect.logInfo("request").pipe(
           Effect.annotateLogs({
             method: request.method,
-            path: request.url.split("?")[0] ?? "/",
+            path,
             status: response.status,
             durationMs,
             ...(Option.isSome(userId) ? { userId: userId.value } : {})

@@ -1,0 +1,269 @@
+/**
+ * Chats: an uploaded export is parsed on a worker thread and stored with its messages and statistics
+ * in one transaction; the same file uploaded again by the same user is the same chat. A user only
+ * ever reaches their own chats; someone else's id is as good as missing.
+ */
+import { Effect, Option, Schema } from "effect"
+import { createHash } from "node:crypto"
+import { PurgeChat } from "./Chats/Purge.js"
+import { type MessageFilter, ChatsRepo } from "./Chats/Repo.js"
+import { IngestConfig } from "./Config.js"
+import { Database, orDatabaseError } from "./Database.js"
+import type { ChatRow, ParseReport } from "./Domain/Chat.js"
+import { NotFound, ValidationError } from "./Domain/Errors.js"
+import { type PageParams, toPage } from "./Domain/Pagination.js"
+import { kinds, textAt, wallClockText } from "./Ingest/Columns.js"
+import type { ParseReport as ParserReport } from "./Ingest/Model.js"
+import type { ChatStatistics } from "./Ingest/Statistics.js"
+import { ChatStatisticsSchema } from "./Ingest/Statistics.js"
+import { ownBuffer, type ParsedExport, parseInThread } from "./Ingest/Thread.js"
+import { Jobs } from "./Worker.js"
+
+export interface Upload {
+  readonly userId: string
+  readonly filename: string
+  readonly bytes: Uint8Array
+  readonly displayName?: string | undefined
+  readonly dayFirst?: boolean | undefined
+  readonly timeZone?: string | undefined
+}
+
+const wallClockIso = (ms: number | null) => ms === null ? null : new Date(ms).toISOString().slice(0, 19)
+
+/** The report on the wire: snake case, times as written. */
+export const reportToWire = (report: ParserReport): ParseReport => ({
+  format: report.format,
+  shape: report.shape,
+  day_first: report.dayFirst,
+  day_first_confidence: report.dayFirstConfidence,
+  messages: report.messages,
+  system_events: report.systemEvents,
+  media: report.media,
+  deleted: report.deleted,
+  edited: report.edited,
+  participants: report.participants,
+  unreadable_lines: report.unreadableLines,
+  unreadable_samples: report.unreadableSamples,
+  first_message_at: wallClockIso(report.firstMessageAt),
+  last_message_at: wallClockIso(report.lastMessageAt),
+  warnings: report.warnings
+})
+
+const chatNotFound = (chatId: string) => new NotFound({ message: `No chat ${chatId}` })
+
+const decodeStatistics = Schema.decodeUnknown(Schema.NullOr(ChatStatisticsSchema))
+
+/** Display name for an upload that names none: the export's own file name, without its extension. */
+const defaultName = (filename: string, participants: ReadonlyArray<string>) => {
+  const base = filename.replace(/\.(txt|zip)$/i, "").replace(/^WhatsApp Chat (with|mit|con|avec|com) /i, "").trim()
+  const name = base.length > 0 && base !== "_chat" ? base : participants.slice(0, 3).join(", ")
+  return (name.length > 0 ? name : "WhatsApp chat").slice(0, 100)
+}
+
+/** Anonymised statistics for a public page: participants become "Participant n", no words, no emoji. */
+export const anonymise = (stats: ChatStatistics): ChatStatistics => {
+  const alias = new Map(stats.participants.map((p, i) => [p.name, `Participant ${i + 1}`]))
+  const rename = (name: string) => alias.get(name) ?? "Participant"
+  return {
+    ...stats,
+    totals: { ...stats.totals, top_words: [], top_emoji: [] },
+    participants: stats.participants.map((p) => ({ ...p, name: rename(p.name), top_words: [], top_emoji: [] })),
+    first_message: stats.first_message === null ? null : { ...stats.first_message, author: rename(stats.first_message.author) },
+    last_message: stats.last_message === null ? null : { ...stats.last_message, author: rename(stats.last_message.author) }
+  }
+}
+
+const isTimeZone = (zone: string) => {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone })
+    return true
+  } catch {
+    return false
+  }
+}
+
+export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
+  effect: Effect.gen(function*() {
+    const db = yield* Database
+    const repo = yield* ChatsRepo
+    const jobs = yield* Jobs
+    const config = yield* IngestConfig
+
+    const store = (upload: Upload, hash: string, parsed: ParsedExport, timeZone: string) =>
+      Effect.gen(function*() {
+        const { columns, report } = parsed
+        const inserted = yield* repo.insert({
+          userId: upload.userId,
+          displayName: upload.displayName ?? defaultName(upload.filename, report.participants),
+          sourceFilename: upload.filename,
+          contentHash: hash,
+          participants: report.participants,
+          messageCount: report.messages,
+          firstMessageAt: report.firstMessageAt === null ? null : wallClockText(report.firstMessageAt),
+          lastMessageAt: report.lastMessageAt === null ? null : wallClockText(report.lastMessageAt),
+          parseReport: reportToWire(report)
+        })
+        if (Option.isNone(inserted)) return inserted
+        const chatId = inserted.value
+        for (let start = 0; start < columns.count; start += config.insertBatchSize) {
+          const end = Math.min(columns.count, start + config.insertBatchSize)
+          const seq: Array<number> = []
+          const sentAt: Array<string> = []
+          const author: Array<string | null> = []
+          const text: Array<string> = []
+          const kind: Array<string> = []
+          for (let i = start; i < end; i++) {
+            const authorIndex = columns.author[i]!
+            seq.push(i)
+            sentAt.push(wallClockText(columns.sentAt[i]!))
+            author.push(authorIndex < 0 ? null : columns.authors[authorIndex]!)
+            text.push(textAt(columns, i))
+            kind.push(kinds[columns.kind[i]!]!)
+          }
+          yield* repo.insertMessages(chatId, timeZone, { seq, sentAt, author, text, kind })
+        }
+        yield* repo.insertStats(chatId, parsed.statistics)
+        return inserted
+      }).pipe(db.transaction, Effect.withSpan("Chats.store", { attributes: { messages: parsed.columns.count } }))
+
+    /** The chat as its owner sees it, with its parse report and statistics. */
+    const detail = (chat: ChatRow) =>
+      Effect.map(
+        Effect.flatMap(repo.stats(chat.id), decodeStatistics),
+        (statistics) => ({ ...chat, statistics })
+      )
+
+    const find = (userId: string, chatId: string) =>
+      repo.find({ userId, chatId }).pipe(
+        Effect.flatMap(Option.match({ onNone: () => Effect.fail(chatNotFound(chatId)), onSome: Effect.succeed }))
+      )
+
+    /**
+     * Stores an export and answers the chat with its report and statistics; `created` is false when
+     * the same user had already uploaded the identical file.
+     */
+    const upload = (input: Upload) =>
+      Effect.gen(function*() {
+        const timeZone = input.timeZone ?? config.defaultTimeZone
+        if (!isTimeZone(timeZone)) {
+          return yield* new ValidationError({ message: `timezone: "${timeZone}" is not an IANA time zone` })
+        }
+        const hash = createHash("sha256").update(input.bytes).digest("hex")
+        const existing = yield* repo.findByHash({ userId: input.userId, contentHash: hash })
+        if (Option.isSome(existing)) return { chat: yield* detail(existing.value), created: false }
+
+        const parsed = yield* parseInThread({
+          bytes: ownBuffer(input.bytes),
+          filename: input.filename,
+          export: {
+            maxBytes: config.maxUploadBytes,
+            ...(input.dayFirst === undefined ? {} : { dayFirst: input.dayFirst })
+          },
+          statistics: { silenceThresholdMinutes: config.silenceThresholdMinutes }
+        })
+        // Two identical uploads racing: the unique (user, hash) index lets one in; the other reads it.
+        const stored = yield* store(input, hash, parsed, timeZone)
+        const chat = yield* Option.match(stored, {
+          onSome: (chatId) => repo.find({ userId: input.userId, chatId }),
+          onNone: () => repo.findByHash({ userId: input.userId, contentHash: hash })
+        }).pipe(
+          // Stored in this request, or by the upload it raced with: the row is there.
+          Effect.flatMap(Option.match({ onNone: () => Effect.dieMessage("A stored chat could not be read back"), onSome: Effect.succeed }))
+        )
+        yield* Effect.logInfo("Chat stored").pipe(
+          Effect.annotateLogs({ chatId: chat.id, messages: parsed.columns.count, format: parsed.report.format })
+        )
+        return { chat: yield* detail(chat), created: Option.isSome(stored) }
+      }).pipe(
+        orDatabaseError,
+        Effect.withSpan("Chats.upload", { attributes: { "user.id": input.userId, bytes: input.bytes.length } })
+      )
+
+    const list = (userId: string, page: PageParams) =>
+      Effect.gen(function*() {
+        const after = page.starting_after === undefined ? null : decodeCursor(page.starting_after)
+        if (after === undefined) {
+          return yield* new ValidationError({ message: "starting_after is not a cursor this endpoint returned" })
+        }
+        const rows = yield* repo.list({ userId, limit: page.limit, after })
+        return toPage(rows, page.limit, (row) => encodeCursor(row.last_message_at, row.id))
+      }).pipe(orDatabaseError, Effect.withSpan("Chats.list"))
+
+    const get = (userId: string, chatId: string) =>
+      Effect.flatMap(find(userId, chatId), detail).pipe(orDatabaseError, Effect.withSpan("Chats.get"))
+
+    const messages = (userId: string, chatId: string, page: PageParams, filter: MessageFilter) =>
+      Effect.gen(function*() {
+        const afterSeq = page.starting_after === undefined ? null : Number(page.starting_after)
+        if (afterSeq !== null && !(Number.isSafeInteger(afterSeq) && afterSeq >= 0)) {
+          return yield* new ValidationError({ message: "starting_after is not a cursor this endpoint returned" })
+        }
+        yield* find(userId, chatId)
+        const rows = yield* repo.messages({ chatId, limit: page.limit, afterSeq, ...filter })
+        return toPage(rows, page.limit, (row) => String(row.seq))
+      }).pipe(orDatabaseError, Effect.withSpan("Chats.messages"))
+
+    const rename = (userId: string, chatId: string, displayName: string) =>
+      repo.rename({ userId, chatId, displayName }).pipe(
+        Effect.flatMap(Option.match({ onNone: () => Effect.fail(chatNotFound(chatId)), onSome: Effect.succeed })),
+        orDatabaseError,
+        Effect.withSpan("Chats.rename")
+      )
+
+    const setSharing = (userId: string, chatId: string, shared: boolean) =>
+      repo.setSharing({ userId, chatId, shared }).pipe(
+        Effect.flatMap(Option.match({ onNone: () => Effect.fail(chatNotFound(chatId)), onSome: Effect.succeed })),
+        orDatabaseError,
+        Effect.withSpan("Chats.setSharing")
+      )
+
+    /** The public page of a shared chat: counts and times only, participants anonymised. */
+    const publicStats = (chatId: string) =>
+      Effect.gen(function*() {
+        const chat = yield* repo.findShared(chatId).pipe(
+          Effect.flatMap(Option.match({ onNone: () => Effect.fail(chatNotFound(chatId)), onSome: Effect.succeed }))
+        )
+        const statistics = yield* Effect.flatMap(repo.stats(chat.id), decodeStatistics)
+        return {
+          id: chat.id,
+          source_platform: chat.source_platform,
+          message_count: chat.message_count,
+          participant_count: chat.participants.length,
+          first_message_at: chat.first_message_at,
+          last_message_at: chat.last_message_at,
+          statistics: statistics === null ? null : anonymise(statistics)
+        }
+      }).pipe(orDatabaseError, Effect.withSpan("Chats.publicStats"))
+
+    /** Gone from every read at once; the purge job hard-deletes its content. */
+    const remove = (userId: string, chatId: string) =>
+      Effect.gen(function*() {
+        if (!(yield* repo.softDelete(userId, chatId))) return yield* chatNotFound(chatId)
+        yield* jobs.send(PurgeChat, { chat_id: chatId }, { dedupeKey: `chat.purge:${chatId}`, userId })
+        return { id: chatId, deleted: true as const }
+      }).pipe(db.transaction, Effect.withSpan("Chats.remove", { attributes: { chatId } }))
+
+    return { upload, list, get, messages, rename, setSharing, remove, publicStats } as const
+  }),
+  dependencies: [ChatsRepo.Default, Jobs.Default]
+}) {}
+
+const encodeCursor = (lastMessageAt: string | null, id: string) =>
+  Buffer.from(JSON.stringify([lastMessageAt, id])).toString("base64url")
+
+/** The cursor's position, or undefined when it is not one of ours. */
+const decodeCursor = (cursor: string): { lastMessageAt: string | null; id: string } | undefined => {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"))
+    if (
+      Array.isArray(value) && value.length === 2 &&
+      (value[0] === null || (typeof value[0] === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(value[0]))) &&
+      typeof value[1] === "string" && /^[0-9a-f-]{36}$/.test(value[1])
+    ) {
+      return { lastMessageAt: value[0], id: value[1] }
+    }
+    return undefined
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,110 @@
+/** Chats: upload an export, read chats and their messages, rename, delete, and share a public page. */
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, Multipart, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { Authentication } from "../Auth/Api.js"
+import { ChatId, ChatSummary, DisplayName, Message, ParseReport, WallClockText } from "../Domain/Chat.js"
+import { httpError, NotFound, UnsupportedExport } from "../Domain/Errors.js"
+import { Page, PageParams } from "../Domain/Pagination.js"
+import { ChatStatisticsSchema } from "../Ingest/Statistics.js"
+
+export const ChatDetail = Schema.Struct({
+  ...ChatSummary.fields,
+  parse_report: Schema.NullOr(ParseReport),
+  statistics: Schema.NullOr(ChatStatisticsSchema)
+}).annotations({ identifier: "ChatDetail" })
+
+export const UploadedChat = Schema.Struct({
+  ...ChatDetail.fields,
+  /** False when this user had already uploaded the identical file: the stored chat is answered. */
+  created: Schema.Boolean
+}).annotations({ identifier: "UploadedChat" })
+
+/** A date (`YYYY-MM-DD`) or a wall-clock time (`YYYY-MM-DDTHH:MM:SS`), as the export wrote them. */
+const DateBound = Schema.String.pipe(
+  Schema.pattern(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$/, {
+    message: () => "must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS"
+  })
+)
+
+export const MessageParams = Schema.Struct({
+  ...PageParams.fields,
+  author: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
+  q: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
+  from: Schema.optional(DateBound),
+  to: Schema.optional(DateBound)
+})
+
+export const PublicStats = Schema.Struct({
+  id: Schema.String,
+  source_platform: Schema.String,
+  message_count: Schema.Int,
+  participant_count: Schema.Int,
+  first_message_at: Schema.NullOr(WallClockText),
+  last_message_at: Schema.NullOr(WallClockText),
+  statistics: Schema.NullOr(ChatStatisticsSchema)
+}).annotations({ identifier: "PublicStats" })
+
+const UploadForm = HttpApiSchema.MultipartStream(
+  Schema.Struct({
+    file: Multipart.SingleFileSchema.annotations({ description: "the .txt or .zip from WhatsApp's Export chat" }),
+    display_name: Schema.optional(Schema.String),
+    day_first: Schema.optional(Schema.Literal("true", "false")).annotations({
+      description: "override the detected day/month order"
+    }),
+    timezone: Schema.optional(Schema.String).annotations({
+      description: "IANA time zone the written times are in (for UTC readings); default UTC"
+    })
+  })
+)
+
+const chatPath = Schema.Struct({ chat_id: ChatId })
+
+export class ChatsApi extends HttpApiGroup.make("chats")
+  .add(
+    HttpApiEndpoint.post("upload", "/api/chats/upload")
+      .setPayload(UploadForm)
+      .addSuccess(UploadedChat, { status: 201 })
+      .addError(httpError(UnsupportedExport))
+      .annotate(OpenApi.Description, "Upload a WhatsApp export (multipart field `file`). 201 with the new chat, its parse report and statistics; 200 with the stored chat when this user already uploaded the identical file.")
+  )
+  .add(HttpApiEndpoint.get("list", "/api/chats").setUrlParams(PageParams).addSuccess(Page(ChatSummary)))
+  .add(HttpApiEndpoint.get("get", "/api/chats/:chat_id").setPath(chatPath).addSuccess(ChatDetail).addError(httpError(NotFound)))
+  .add(
+    HttpApiEndpoint.get("messages", "/api/chats/:chat_id/messages")
+      .setPath(chatPath)
+      .setUrlParams(MessageParams)
+      .addSuccess(Page(Message))
+      .addError(httpError(NotFound))
+      .annotate(OpenApi.Description, "Messages in file order; filter by exact `author`, text containing `q`, and `from`/`to` (inclusive, wall-clock).")
+  )
+  .add(
+    HttpApiEndpoint.put("rename", "/api/chats/:chat_id/display-name")
+      .setPath(chatPath)
+      .setPayload(Schema.Struct({ display_name: DisplayName }))
+      .addSuccess(ChatSummary)
+      .addError(httpError(NotFound))
+  )
+  .add(
+    HttpApiEndpoint.put("sharing", "/api/chats/:chat_id/sharing")
+      .setPath(chatPath)
+      .setPayload(Schema.Struct({ enabled: Schema.Boolean }))
+      .addSuccess(ChatSummary)
+      .addError(httpError(NotFound))
+  )
+  .add(
+    HttpApiEndpoint.del("delete", "/api/chats/:chat_id")
+      .setPath(chatPath)
+      .addSuccess(Schema.Struct({ id: Schema.String, deleted: Schema.Literal(true) }))
+      .addError(httpError(NotFound))
+      .annotate(OpenApi.Description, "Gone from every read at once; its content is hard-deleted by a purge job.")
+  )
+  .middlewareEndpoints(Authentication)
+  .add(
+    HttpApiEndpoint.get("publicStats", "/api/chats/public/:chat_id/stats")
+      .setPath(chatPath)
+      .addSuccess(PublicStats)
+      .addError(httpError(NotFound))
+      .annotate(OpenApi.Description, "Anonymised statistics of a chat whose owner turned sharing on; 404 otherwise. No names, no message text.")
+  )
+  .annotate(OpenApi.Title, "Chats")
+{}

@@ -1,0 +1,104 @@
+/** Handlers of the chats group, and the streamed reading of an upload's multipart body. */
+import { HttpApiBuilder, HttpServerResponse, Multipart } from "@effect/platform"
+import { Chunk, Effect, Layer, Option, Schema, Stream } from "effect"
+import { Api } from "../Api.js"
+import { CurrentUser } from "../Auth/Api.js"
+import { Chats } from "../Chats.js"
+import { IngestConfig } from "../Config.js"
+import { PayloadTooLarge, ValidationError } from "../Domain/Errors.js"
+import { UploadedChat } from "./Api.js"
+
+type UploadError = ValidationError | PayloadTooLarge | Multipart.MultipartError
+
+interface UploadForm {
+  readonly file: Option.Option<{ readonly name: string; readonly bytes: Uint8Array }>
+  readonly fields: ReadonlyMap<string, string>
+}
+
+const emptyForm: UploadForm = { file: Option.none(), fields: new Map() }
+
+const tooLarge = (maxBytes: number) =>
+  new PayloadTooLarge({ message: `The upload is larger than ${Math.floor(maxBytes / (1024 * 1024))} MB` })
+
+/** Reads the parts as they stream in, holding at most `maxBytes` of file and refusing the rest at once. */
+const readUpload = (
+  parts: Stream.Stream<Multipart.Part, Multipart.MultipartError>,
+  maxBytes: number
+): Effect.Effect<UploadForm, PayloadTooLarge | ValidationError> =>
+  Stream.runFoldEffect(parts, emptyForm, (form, part): Effect.Effect<UploadForm, UploadError> => {
+    if (Multipart.isFile(part)) {
+      if (part.key !== "file" || Option.isSome(form.file)) {
+        return Effect.fail(new ValidationError({ message: "file: send exactly one file, in the field named file" }))
+      }
+      return Stream.runFoldEffect(part.content, { size: 0, chunks: Chunk.empty<Uint8Array>() }, (acc, chunk) => {
+        const size = acc.size + chunk.length
+        return size > maxBytes ? Effect.fail(tooLarge(maxBytes)) : Effect.succeed({ size, chunks: Chunk.append(acc.chunks, chunk) })
+      }).pipe(
+        Effect.map(({ chunks }) => ({ ...form, file: Option.some({ name: part.name, bytes: Buffer.concat(Chunk.toArray(chunks)) }) }))
+      )
+    }
+    return Multipart.isField(part)
+      ? Effect.succeed({ ...form, fields: new Map(form.fields).set(part.key, part.value) })
+      : Effect.succeed(form)
+  }).pipe(
+    Effect.catchTag("MultipartError", (error): Effect.Effect<never, PayloadTooLarge | ValidationError> =>
+      error.reason === "BodyTooLarge" || error.reason === "FileTooLarge"
+        ? Effect.fail(tooLarge(maxBytes))
+        : Effect.fail(new ValidationError({ message: "The body is not a readable multipart/form-data upload" })))
+  )
+
+export const HttpChatsLive = HttpApiBuilder.group(Api, "chats", (handlers) =>
+  Effect.gen(function*() {
+    const chats = yield* Chats
+    const { maxUploadBytes } = yield* IngestConfig
+    return handlers
+      .handle("upload", ({ payload }) =>
+        Effect.gen(function*() {
+          const user = yield* CurrentUser
+          const form = yield* readUpload(payload, maxUploadBytes)
+          if (Option.isNone(form.file)) {
+            return yield* new ValidationError({ message: "file: attach the export as a file in the field named file" })
+          }
+          const dayFirst = form.fields.get("day_first")
+          const displayName = form.fields.get("display_name")?.trim()
+          if (displayName !== undefined && (displayName.length === 0 || displayName.length > 100)) {
+            return yield* new ValidationError({ message: "display_name: must be 1 to 100 characters" })
+          }
+          const { chat, created } = yield* chats.upload({
+            userId: user.sub,
+            filename: form.file.value.name,
+            bytes: form.file.value.bytes,
+            displayName,
+            dayFirst: dayFirst === undefined ? undefined : dayFirst === "true",
+            timeZone: form.fields.get("timezone")
+          })
+          const body = { ...chat, created }
+          if (created) return body
+          // The stored chat: 200, not 201; nothing was created.
+          return yield* Schema.encode(UploadedChat)(body).pipe(
+            Effect.flatMap((encoded) => HttpServerResponse.json(encoded, { status: 200 })),
+            Effect.orDie
+          )
+        }))
+      .handle("list", ({ urlParams }) => Effect.flatMap(CurrentUser, (user) => chats.list(user.sub, urlParams)))
+      .handle("get", ({ path }) => Effect.flatMap(CurrentUser, (user) => chats.get(user.sub, path.chat_id)))
+      .handle("messages", ({ path, urlParams }) =>
+        Effect.flatMap(CurrentUser, (user) =>
+          chats.messages(user.sub, path.chat_id, urlParams, {
+            author: urlParams.author,
+            text: urlParams.q,
+            from: urlParams.from === undefined ? undefined : bound(urlParams.from, "00:00:00"),
+            to: urlParams.to === undefined ? undefined : bound(urlParams.to, "23:59:59")
+          })))
+      .handle("rename", ({ path, payload }) =>
+        Effect.flatMap(CurrentUser, (user) => chats.rename(user.sub, path.chat_id, payload.display_name)))
+      .handle("sharing", ({ path, payload }) =>
+        Effect.flatMap(CurrentUser, (user) => chats.setSharing(user.sub, path.chat_id, payload.enabled)))
+      .handle("delete", ({ path }) =>
+        Effect.flatMap(CurrentUser, (user) => chats.remove(user.sub, path.chat_id)))
+      .handle("publicStats", ({ path }) => chats.publicStats(path.chat_id))
+  })).pipe(Layer.provide(Chats.Default))
+
+/** A date bound as a wall-clock time: a bare date takes the start or the end of its day. */
+const bound = (value: string, timeOfDay: string) =>
+  value.length === 10 ? `${value} ${timeOfDay}` : value.replace("T", " ").padEnd(19, ":00").slice(0, 19)

@@ -1,0 +1,18 @@
+/**
+ * The purge job: a deleted chat's content (messages, statistics, chunks, insights, conversations) is
+ * hard-deleted in the background. Idempotent: a chat already purged is nothing to do.
+ */
+import { Effect, Schema } from "effect"
+import { jobHandler } from "../Worker.js"
+import { ChatsRepo } from "./Repo.js"
+
+export const PurgeChat = jobHandler({
+  kind: "chat.purge",
+  payload: Schema.Struct({ chat_id: Schema.UUID }),
+  run: ({ chat_id }) =>
+    Effect.flatMap(ChatsRepo, (repo) => repo.purge(chat_id)).pipe(
+      Effect.tap((purged) => Effect.logInfo(purged ? "Chat purged" : "Chat already purged").pipe(Effect.annotateLogs({ chatId: chat_id }))),
+      Effect.asVoid,
+      Effect.withSpan("Chats.purge", { attributes: { chatId: chat_id } })
+    )
+})

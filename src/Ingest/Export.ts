@@ -1,0 +1,55 @@
+/**
+ * The one entry for an uploaded export: a `.txt` chat or a `.zip` export, read into a ParsedChat or
+ * refused with an error a person understands (413 over the size limit, 422 for anything unreadable).
+ */
+import { Effect } from "effect"
+import { PayloadTooLarge, UnsupportedExport } from "../Domain/Errors.js"
+import type { ParsedChat } from "./Model.js"
+import { decodeChatBytes, parseChat, type ParseOptions, type Refusal } from "./Parser.js"
+import { looksLikeZip, readChatFromZip, type ZipLimits } from "./Zip.js"
+
+export interface ExportOptions extends ParseOptions {
+  /** Largest upload, and largest chat text once unzipped, in bytes; 100 MB unless set. */
+  readonly maxBytes?: number
+  /** Further limits for zip archives. */
+  readonly zip?: Partial<Omit<ZipLimits, "maxChatBytes">>
+}
+
+export const DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+
+export type ExportError = UnsupportedExport | PayloadTooLarge
+
+/** The HTTP-facing error for a refusal: too large is 413, every other refusal 422. */
+export const refusalError = (r: Refusal): ExportError =>
+  r.reason === "too-large" ? new PayloadTooLarge({ message: r.message }) : new UnsupportedExport({ message: r.message })
+
+/** Reads an uploaded export: a zip when its bytes (or name) say so, otherwise chat text. */
+export const readExport = (
+  bytes: Uint8Array,
+  filename: string,
+  options: ExportOptions = {}
+): Effect.Effect<ParsedChat, ExportError> => {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
+  if (bytes.length > maxBytes) {
+    return Effect.fail(
+      new PayloadTooLarge({
+        message: `The file is ${Math.ceil(bytes.length / (1024 * 1024))} MB; the limit is ${Math.floor(maxBytes / (1024 * 1024))} MB.`
+      })
+    )
+  }
+  const parseOptions: ParseOptions = options.dayFirst === undefined ? {} : { dayFirst: options.dayFirst }
+  const parseBytes = (text: Uint8Array): Effect.Effect<ParsedChat, ExportError> => {
+    const decoded = decodeChatBytes(text)
+    if (typeof decoded !== "string") return Effect.fail(refusalError(decoded))
+    const outcome = parseChat(decoded, parseOptions)
+    return outcome._tag === "Parsed" ? Effect.succeed(outcome.chat) : Effect.fail(refusalError(outcome))
+  }
+  if (bytes.length === 0) return parseBytes(bytes)
+  if (looksLikeZip(bytes) || /\.zip$/i.test(filename)) {
+    return readChatFromZip(bytes, { ...options.zip, maxChatBytes: maxBytes }).pipe(
+      Effect.mapError(refusalError),
+      Effect.flatMap((chat) => parseBytes(chat.bytes))
+    )
+  }
+  return parseBytes(bytes)
+}
