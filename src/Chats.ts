@@ -3,7 +3,7 @@
  * in one transaction; the same file uploaded again by the same user is the same chat. A user only
  * ever reaches their own chats; someone else's id is as good as missing.
  */
-import { Effect, Option, Schema } from "effect"
+import { Duration, Effect, Option, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { PurgeChat } from "./Chats/Purge.js"
 import { type MessageFilter, ChatsRepo } from "./Chats/Repo.js"
@@ -16,7 +16,7 @@ import { kinds, textAt, wallClockText } from "./Ingest/Columns.js"
 import type { ParseReport as ParserReport } from "./Ingest/Model.js"
 import type { ChatStatistics } from "./Ingest/Statistics.js"
 import { ChatStatisticsSchema } from "./Ingest/Statistics.js"
-import { ownBuffer, type ParsedExport, parseInThread } from "./Ingest/Thread.js"
+import { ownBuffer, type ParsedExport, ParserThreads } from "./Ingest/Thread.js"
 import { Jobs } from "./Worker.js"
 
 export interface Upload {
@@ -88,6 +88,7 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
     const repo = yield* ChatsRepo
     const jobs = yield* Jobs
     const config = yield* IngestConfig
+    const threads = yield* ParserThreads
 
     const store = (upload: Upload, hash: string, parsed: ParsedExport, timeZone: string) =>
       Effect.gen(function*() {
@@ -152,7 +153,7 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
         const existing = yield* repo.findByHash({ userId: input.userId, contentHash: hash })
         if (Option.isSome(existing)) return { chat: yield* detail(existing.value), created: false }
 
-        const parsed = yield* parseInThread({
+        const [parseTime, parsed] = yield* threads.parse({
           bytes: ownBuffer(input.bytes),
           filename: input.filename,
           export: {
@@ -160,9 +161,9 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
             ...(input.dayFirst === undefined ? {} : { dayFirst: input.dayFirst })
           },
           statistics: { silenceThresholdMinutes: config.silenceThresholdMinutes }
-        })
+        }).pipe(Effect.timed)
         // Two identical uploads racing: the unique (user, hash) index lets one in; the other reads it.
-        const stored = yield* store(input, hash, parsed, timeZone)
+        const [storeTime, stored] = yield* Effect.timed(store(input, hash, parsed, timeZone))
         const chat = yield* Option.match(stored, {
           onSome: (chatId) => repo.find({ userId: input.userId, chatId }),
           onNone: () => repo.findByHash({ userId: input.userId, contentHash: hash })
@@ -171,7 +172,13 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
           Effect.flatMap(Option.match({ onNone: () => Effect.dieMessage("A stored chat could not be read back"), onSome: Effect.succeed }))
         )
         yield* Effect.logInfo("Chat stored").pipe(
-          Effect.annotateLogs({ chatId: chat.id, messages: parsed.columns.count, format: parsed.report.format })
+          Effect.annotateLogs({
+            chatId: chat.id,
+            messages: parsed.columns.count,
+            format: parsed.report.format,
+            parseMs: Math.round(Duration.toMillis(parseTime)),
+            storeMs: Math.round(Duration.toMillis(storeTime))
+          })
         )
         return { chat: yield* detail(chat), created: Option.isSome(stored) }
       }).pipe(
@@ -245,7 +252,7 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
 
     return { upload, list, get, messages, rename, setSharing, remove, publicStats } as const
   }),
-  dependencies: [ChatsRepo.Default, Jobs.Default]
+  dependencies: [ChatsRepo.Default, Jobs.Default, ParserThreads.Default]
 }) {}
 
 const encodeCursor = (lastMessageAt: string | null, id: string) =>

@@ -10,6 +10,7 @@ import { TracingLive } from "./Tracing.js"
 import { JobHandlers, Worker } from "./Worker.js"
 import { PurgeChat } from "./Chats/Purge.js"
 import { ChatsRepo } from "./Chats/Repo.js"
+import { ParserThreads } from "./Ingest/Thread.js"
 
 /**
  * Node's HTTP server. On shutdown it stops accepting and waits for in-flight requests (then the pool
@@ -42,7 +43,12 @@ const WorkerLive = Worker.Default.pipe(
   Layer.provide(ChatsRepo.Default)
 )
 
-const MainLive = Layer.merge(HttpAppLive.pipe(Layer.provide(ServerLive)), WorkerLive).pipe(
+/** Starts a parsing thread at boot, so the first upload does not wait for one. */
+const WarmParserLive = Layer.effectDiscard(Effect.flatMap(ParserThreads, (threads) => threads.warm)).pipe(
+  Layer.provide(ParserThreads.Default)
+)
+
+const MainLive = Layer.mergeAll(HttpAppLive.pipe(Layer.provide(ServerLive)), WorkerLive, WarmParserLive).pipe(
   Layer.provide(DatabaseLive),
   Layer.provide(TracingLive),
   Layer.provide(LoggingLive)

@@ -1,6 +1,6 @@
 /** Handlers of the chats group, and the streamed reading of an upload's multipart body. */
 import { HttpApiBuilder, HttpServerResponse, Multipart } from "@effect/platform"
-import { Chunk, Effect, Layer, Option, Schema, Stream } from "effect"
+import { Chunk, Duration, Effect, Layer, Option, Schema, Stream } from "effect"
 import { Api } from "../Api.js"
 import { CurrentUser } from "../Auth/Api.js"
 import { Chats } from "../Chats.js"
@@ -55,7 +55,10 @@ export const HttpChatsLive = HttpApiBuilder.group(Api, "chats", (handlers) =>
       .handle("upload", ({ payload }) =>
         Effect.gen(function*() {
           const user = yield* CurrentUser
-          const form = yield* readUpload(payload, maxUploadBytes)
+          const [readTime, form] = yield* Effect.timed(readUpload(payload, maxUploadBytes))
+          yield* Effect.logDebug("Upload received").pipe(
+            Effect.annotateLogs({ readMs: Math.round(Duration.toMillis(readTime)) })
+          )
           if (Option.isNone(form.file)) {
             return yield* new ValidationError({ message: "file: attach the export as a file in the field named file" })
           }
