@@ -9,8 +9,10 @@ import { PurgeChat } from "./Chats/Purge.js"
 import { type MessageFilter, ChatsRepo } from "./Chats/Repo.js"
 import { IngestConfig } from "./Config.js"
 import { Database, orDatabaseError } from "./Database.js"
-import type { ChatRow, ParseReport } from "./Domain/Chat.js"
+import { type ChatRow, isRealWallClock, type ParseReport } from "./Domain/Chat.js"
 import { NotFound, ValidationError } from "./Domain/Errors.js"
+import { noAccount } from "./Domain/User.js"
+import { UsersRepo } from "./Users/Repo.js"
 import { type PageParams, toPage } from "./Domain/Pagination.js"
 import { kinds, textAt, wallClockText } from "./Ingest/Columns.js"
 import type { ParseReport as ParserReport } from "./Ingest/Model.js"
@@ -87,6 +89,7 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
     const db = yield* Database
     const repo = yield* ChatsRepo
     const jobs = yield* Jobs
+    const users = yield* UsersRepo
     const config = yield* IngestConfig
     const threads = yield* ParserThreads
 
@@ -149,6 +152,7 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
         if (!isTimeZone(timeZone)) {
           return yield* new ValidationError({ message: `timezone: "${timeZone}" is not an IANA time zone` })
         }
+        if (Option.isNone(yield* users.findActive(input.userId))) return yield* noAccount(input.userId)
         const hash = createHash("sha256").update(input.bytes).digest("hex")
         const existing = yield* repo.findByHash({ userId: input.userId, contentHash: hash })
         if (Option.isSome(existing)) return { chat: yield* detail(existing.value), created: false }
@@ -252,7 +256,7 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
 
     return { upload, list, get, messages, rename, setSharing, remove, publicStats } as const
   }),
-  dependencies: [ChatsRepo.Default, Jobs.Default, ParserThreads.Default]
+  dependencies: [ChatsRepo.Default, UsersRepo.Default, Jobs.Default, ParserThreads.Default]
 }) {}
 
 const encodeCursor = (lastMessageAt: string | null, id: string) =>
@@ -264,7 +268,7 @@ const decodeCursor = (cursor: string): { lastMessageAt: string | null; id: strin
     const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"))
     if (
       Array.isArray(value) && value.length === 2 &&
-      (value[0] === null || (typeof value[0] === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(value[0]))) &&
+      (value[0] === null || (typeof value[0] === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(value[0]) && isRealWallClock(value[0]))) &&
       typeof value[1] === "string" && /^[0-9a-f-]{36}$/.test(value[1])
     ) {
       return { lastMessageAt: value[0], id: value[1] }

@@ -9,6 +9,7 @@ import { CreditsRepo } from "./Credits/Repo.js"
 import { Database, orDatabaseError } from "./Database.js"
 import type { CreditKind, LedgerRow } from "./Domain/Credits.js"
 import { Conflict, InsufficientCredits, NotFound, ValidationError } from "./Domain/Errors.js"
+import { noAccount } from "./Domain/User.js"
 import type { PageParams } from "./Domain/Pagination.js"
 import { toPage } from "./Domain/Pagination.js"
 
@@ -27,8 +28,6 @@ export interface Posted {
   readonly balance: number
 }
 
-const noAccount = (userId: string) =>
-  new NotFound({ message: `No account for user ${userId}; call POST /api/users/store first` })
 
 export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
   effect: Effect.gen(function*() {

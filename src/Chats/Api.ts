@@ -2,7 +2,7 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, Multipart, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { Authentication } from "../Auth/Api.js"
-import { ChatId, ChatSummary, DisplayName, Message, ParseReport, WallClockText } from "../Domain/Chat.js"
+import { ChatId, ChatSummary, DisplayName, isRealWallClock, Message, ParseReport, WallClockText } from "../Domain/Chat.js"
 import { httpError, NotFound, UnsupportedExport } from "../Domain/Errors.js"
 import { Page, PageParams } from "../Domain/Pagination.js"
 import { ChatStatisticsSchema } from "../Ingest/Statistics.js"
@@ -23,7 +23,8 @@ export const UploadedChat = Schema.Struct({
 const DateBound = Schema.String.pipe(
   Schema.pattern(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$/, {
     message: () => "must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS"
-  })
+  }),
+  Schema.filter(isRealWallClock, { message: () => "is not a real date and time" })
 )
 
 export const MessageParams = Schema.Struct({
@@ -65,6 +66,7 @@ export class ChatsApi extends HttpApiGroup.make("chats")
       .setPayload(UploadForm)
       .addSuccess(UploadedChat, { status: 201 })
       .addError(httpError(UnsupportedExport))
+      .addError(httpError(NotFound))
       .annotate(OpenApi.Description, "Upload a WhatsApp export (multipart field `file`). 201 with the new chat, its parse report and statistics; 200 with the stored chat when this user already uploaded the identical file.")
   )
   .add(HttpApiEndpoint.get("list", "/api/chats").setUrlParams(PageParams).addSuccess(Page(ChatSummary)))

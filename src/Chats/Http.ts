@@ -6,6 +6,7 @@ import { CurrentUser } from "../Auth/Api.js"
 import { Chats } from "../Chats.js"
 import { IngestConfig } from "../Config.js"
 import { PayloadTooLarge, ValidationError } from "../Domain/Errors.js"
+import { formatBytes } from "../Domain/Size.js"
 import { UploadedChat } from "./Api.js"
 
 type UploadError = ValidationError | PayloadTooLarge | Multipart.MultipartError
@@ -18,7 +19,7 @@ interface UploadForm {
 const emptyForm: UploadForm = { file: Option.none(), fields: new Map() }
 
 const tooLarge = (maxBytes: number) =>
-  new PayloadTooLarge({ message: `The upload is larger than ${Math.floor(maxBytes / (1024 * 1024))} MB` })
+  new PayloadTooLarge({ message: `The upload is larger than the limit of ${formatBytes(maxBytes)}` })
 
 /** Reads the parts as they stream in, holding at most `maxBytes` of file and refusing the rest at once. */
 const readUpload = (
@@ -63,6 +64,9 @@ export const HttpChatsLive = HttpApiBuilder.group(Api, "chats", (handlers) =>
             return yield* new ValidationError({ message: "file: attach the export as a file in the field named file" })
           }
           const dayFirst = form.fields.get("day_first")
+          if (dayFirst !== undefined && dayFirst !== "true" && dayFirst !== "false") {
+            return yield* new ValidationError({ message: "day_first: must be true or false" })
+          }
           const displayName = form.fields.get("display_name")?.trim()
           if (displayName !== undefined && (displayName.length === 0 || displayName.length > 100)) {
             return yield* new ValidationError({ message: "display_name: must be 1 to 100 characters" })

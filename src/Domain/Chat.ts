@@ -66,3 +66,14 @@ export const DisplayName = Schema.Trim.pipe(
   Schema.minLength(1, { message: () => "must not be empty" }),
   Schema.maxLength(100, { message: () => "must be at most 100 characters" })
 )
+
+/** Whether `YYYY-MM-DD[THH:MM[:SS]]` names a real date and time (no 30 February, no 25 o'clock). */
+export const isRealWallClock = (text: string): boolean => {
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(text)
+  if (match === null) return false
+  const [y, mo, d, h = "0", mi = "0", s = "0"] = match.slice(1).map((part) => part ?? "0")
+  const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)))
+  return date.getUTCFullYear() === Number(y) && date.getUTCMonth() === Number(mo) - 1 &&
+    date.getUTCDate() === Number(d) && date.getUTCHours() === Number(h) && date.getUTCMinutes() === Number(mi) &&
+    date.getUTCSeconds() === Number(s)
+}

@@ -1,5 +1,6 @@
 /** The user as stored and as shown to its owner. */
 import { Schema } from "effect"
+import { NotFound } from "./Errors.js"
 
 export const UserId = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(255))
 
@@ -28,3 +29,7 @@ export const UserProfile = Schema.Struct({
   /** True when this call created the account (and granted the welcome credits). */
   created: Schema.Boolean
 }).annotations({ identifier: "UserProfile" })
+
+/** A valid token whose subject has no account yet. */
+export const noAccount = (userId: string) =>
+  new NotFound({ message: `No account for user ${userId}; call POST /api/users/store first` })

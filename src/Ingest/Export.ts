@@ -4,6 +4,7 @@
  */
 import { Effect } from "effect"
 import { PayloadTooLarge, UnsupportedExport } from "../Domain/Errors.js"
+import { formatBytes } from "../Domain/Size.js"
 import type { ParsedChat } from "./Model.js"
 import { decodeChatBytes, parseChat, type ParseOptions, type Refusal } from "./Parser.js"
 import { looksLikeZip, readChatFromZip, type ZipLimits } from "./Zip.js"
@@ -33,7 +34,7 @@ export const readExport = (
   if (bytes.length > maxBytes) {
     return Effect.fail(
       new PayloadTooLarge({
-        message: `The file is ${Math.ceil(bytes.length / (1024 * 1024))} MB; the limit is ${Math.floor(maxBytes / (1024 * 1024))} MB.`
+        message: `The file is ${formatBytes(bytes.length)}; the limit is ${formatBytes(maxBytes)}.`
       })
     )
   }

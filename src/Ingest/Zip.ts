@@ -5,6 +5,7 @@
 import { Effect } from "effect"
 import yauzl from "yauzl"
 import { refusal, type Refusal } from "./Parser.js"
+import { formatBytes } from "../Domain/Size.js"
 
 export interface ZipLimits {
   /** Largest chat text accepted, in bytes once inflated. */
@@ -66,7 +67,7 @@ export const pickChatEntry = <E extends ZipEntryInfo>(entries: ReadonlyArray<E>)
   return [...topLevel].sort(byPreference)[0] ?? null
 }
 
-const mb = (bytes: number): string => `${Math.round(bytes / (1024 * 1024))} MB`
+const mb = formatBytes
 
 /**
  * Reads the chat text out of a zip export held in memory. Declared sizes from the central directory
