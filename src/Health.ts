@@ -1,6 +1,7 @@
-/** Health: whether each dependency answers, and the pool's counters. */
-import { Clock, Effect } from "effect"
+/** Health: whether each dependency answers, the worker's state and backlog, and the pool's counters. */
+import { Clock, Effect, Option } from "effect"
 import { Database } from "./Database.js"
+import { Jobs, Worker } from "./Worker.js"
 import packageJson from "../package.json" with { type: "json" }
 
 export const version = packageJson.version
@@ -8,7 +9,22 @@ export const version = packageJson.version
 export class Health extends Effect.Service<Health>()("chatsight/Health", {
   effect: Effect.gen(function*() {
     const db = yield* Database
+    const jobs = yield* Jobs
+    // An instance may serve HTTP without running background jobs (tests, or a web-only deployment).
+    const worker = yield* Effect.serviceOption(Worker)
     const startedAt = yield* Clock.currentTimeMillis
+
+    const workerCheck = Effect.gen(function*() {
+      if (Option.isNone(worker)) return { status: "absent" as const, in_flight: 0, backlog: null }
+      const draining = yield* worker.value.draining
+      const inFlight = yield* worker.value.inFlight
+      const backlog = yield* jobs.backlog.pipe(Effect.option)
+      return {
+        status: draining ? "draining" as const : "running" as const,
+        in_flight: inFlight.length,
+        backlog: Option.getOrNull(backlog)
+      }
+    })
 
     const report = Effect.gen(function*() {
       const start = yield* Clock.currentTimeMillis
@@ -20,11 +36,13 @@ export class Health extends Effect.Service<Health>()("chatsight/Health", {
         version,
         uptime_seconds: Math.floor((now - startedAt) / 1000),
         checks: {
-          database: { status: up ? "up" as const : "down" as const, backend, latency_ms: now - start }
+          database: { status: up ? "up" as const : "down" as const, backend, latency_ms: now - start },
+          worker: up ? yield* workerCheck : { status: Option.isSome(worker) ? "running" as const : "absent" as const, in_flight: 0, backlog: null }
         }
       }
     }).pipe(Effect.withSpan("Health.report"))
 
     return { report, pool: db.poolStats } as const
-  })
+  }),
+  dependencies: [Jobs.Default]
 }) {}

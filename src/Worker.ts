@@ -245,6 +245,9 @@ export class Jobs extends Effect.Service<Jobs>()("chatsight/Jobs", {
         Effect.flatMap((encoded) => enqueue({ ...options, kind: handler.kind, payload: encoded }))
       )
 
+    /** Jobs due now, running, and failed for good, across all instances. */
+    const backlog = repo.backlog.pipe(orDatabaseError, Effect.withSpan("Jobs.backlog"))
+
     const status = (jobId: string) =>
       (uuidPattern.test(jobId) ? repo.findById(jobId) : Effect.succeed(Option.none())).pipe(
         Effect.flatMap(Option.match({ onNone: () => Effect.fail(noJob(jobId)), onSome: (row) => Effect.succeed(toStatus(row)) })),
@@ -260,7 +263,7 @@ export class Jobs extends Effect.Service<Jobs>()("chatsight/Jobs", {
         Effect.withSpan("Jobs.setProgress", { attributes: { "job.id": jobId } })
       )
 
-    return { enqueue, send, status, setProgress } as const
+    return { enqueue, send, status, setProgress, backlog } as const
   }),
   dependencies: [JobsRepo.Default]
 }) {}

@@ -48,7 +48,10 @@ const WarmParserLive = Layer.effectDiscard(Effect.flatMap(ParserThreads, (thread
   Layer.provide(ParserThreads.Default)
 )
 
-const MainLive = Layer.mergeAll(HttpAppLive.pipe(Layer.provide(ServerLive)), WorkerLive, WarmParserLive).pipe(
+// The worker is built before the HTTP server (health reports it), so on shutdown the server stops
+// first, then the worker drains, then the pool closes.
+const MainLive = Layer.mergeAll(HttpAppLive.pipe(Layer.provide(ServerLive)), WarmParserLive).pipe(
+  Layer.provide(WorkerLive),
   Layer.provide(DatabaseLive),
   Layer.provide(TracingLive),
   Layer.provide(LoggingLive)

@@ -18,7 +18,11 @@ layer(TestApp({ MAX_BODY_BYTES: "1024", CORS_ORIGINS: "https://app.example" }), 
     Effect.gen(function*() {
       const reply = yield* call("GET", "/health")
       expect(reply.status).toBe(200)
-      expect(reply.body).toMatchObject({ status: "ok", checks: { database: { status: "up" } } })
+      expect(reply.body).toMatchObject({
+        status: "ok",
+        // This application runs no background worker; the server in main.ts does.
+        checks: { database: { status: "up" }, worker: { status: "absent", in_flight: 0, backlog: null } }
+      })
     }))
 
   it.effect("GET /health/db-pool reads the pool's own counters", () =>

@@ -8,11 +8,17 @@ const Check = Schema.Struct({
   latency_ms: Schema.Number
 })
 
+const WorkerCheck = Schema.Struct({
+  status: Schema.Literal("running", "draining", "absent"),
+  in_flight: Schema.Int,
+  backlog: Schema.NullOr(Schema.Struct({ due: Schema.Int, running: Schema.Int, failed: Schema.Int }))
+})
+
 export const HealthReport = Schema.Struct({
   status: Schema.Literal("ok", "unavailable"),
   version: Schema.String,
   uptime_seconds: Schema.Int,
-  checks: Schema.Struct({ database: Check })
+  checks: Schema.Struct({ database: Check, worker: WorkerCheck })
 }).annotations({ identifier: "HealthReport" })
 
 export const PoolStats = Schema.Struct({

@@ -187,7 +187,17 @@ export class JobsRepo extends Effect.Service<JobsRepo>()("chatsight/JobsRepo", {
               WHERE id = ${id}::uuid RETURNING id::text AS id`
       })(input.id).pipe(Effect.map(Option.isSome))
 
+    /** Jobs waiting to run now, running, and failed for good: what an operator looks at first. */
+    const backlog = sql<{ due: number; running: number; failed: number }>`
+      SELECT count(*) FILTER (WHERE status = 'queued' AND run_at <= now())::int AS due,
+             count(*) FILTER (WHERE status = 'running')::int AS running,
+             count(*) FILTER (WHERE status = 'failed')::int AS failed
+      FROM jobs WHERE status IN ('queued', 'running', 'failed')`.pipe(
+      Effect.map((rows) => rows[0] ?? { due: 0, running: 0, failed: 0 })
+    )
+
     return {
+      backlog,
       insert,
       findById,
       findByDedupeKey,
