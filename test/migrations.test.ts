@@ -8,10 +8,11 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Redacted } from "effect"
+import { readdirSync } from "node:fs"
 import { DatabaseConfig } from "../src/Config.js"
 import { SqlLive, sqlState } from "../src/Database.js"
 import { pgliteOptions } from "../src/Database/Embedded.js"
-import { migrate } from "../src/Database/Migrations.js"
+import { migrate, migrationsDirectory } from "../src/Database/Migrations.js"
 import * as Pool from "../src/Database/Pool.js"
 import { onPostgres, scratchDatabase, TestConfig } from "./support/TestApp.js"
 
@@ -101,16 +102,22 @@ const fixtures = Effect.gen(function*() {
 })
 
 layer(Env)("migrations on an empty database", (it) => {
-  it.effect("migrate applies 0001_schema and 0002_catalogue in order, and a second run applies nothing", () =>
+  it.effect("migrate applies every file of migrations/ in order, and a second run applies nothing", () =>
     Effect.gen(function*() {
       const { before, first, second } = yield* MigrationRuns
+      const files = readdirSync(migrationsDirectory).filter((file) => file.endsWith(".sql")).sort()
+      const expected = files.map((file) => {
+        const [, id, name] = /^(\d+)_(.+)\.sql$/.exec(file) ?? []
+        return [Number(id), name] as const
+      })
+      expect(expected.slice(0, 2)).toEqual([[1, "schema"], [2, "catalogue"]])
       expect(before).toEqual([])
-      expect(first).toEqual([[1, "schema"], [2, "catalogue"]])
+      expect(first).toEqual(expected)
       expect(second).toEqual([])
       const sql = yield* SqlClient.SqlClient
       const recorded = yield* sql<{ readonly migration_id: number; readonly name: string }>`
         SELECT migration_id, name FROM schema_migrations ORDER BY migration_id`
-      expect(recorded).toEqual([{ migration_id: 1, name: "schema" }, { migration_id: 2, name: "catalogue" }])
+      expect(recorded).toEqual(expected.map(([migration_id, name]) => ({ migration_id, name })))
     }))
 
   it.effect("every table of the data model exists, with the soft-delete views and pgvector", () =>

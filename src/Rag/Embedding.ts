@@ -1,0 +1,64 @@
+/**
+ * The embedding job: chunks a chat, stores the chunks once, then embeds and stores their vectors in
+ * batches, recording progress. Idempotent: a re-run (after a crash or a redeploy) skips the chunks
+ * already stored and embeds only those without a vector, so nothing is duplicated.
+ */
+import { Effect, Option, Schema } from "effect"
+import { Llm } from "../Llm.js"
+import { Vector } from "../Vector.js"
+import { jobHandler } from "../Worker.js"
+import { chunkMessages } from "./Chunker.js"
+import { RagRepo } from "./Repo.js"
+
+/** Chunks embedded per model call and vector write. */
+const batchSize = 64
+
+export const EmbedChat = jobHandler({
+  kind: "chat.embed",
+  payload: Schema.Struct({ chat_id: Schema.UUID, embedder: Schema.String }),
+  run: ({ chat_id, embedder }, job) =>
+    Effect.gen(function*() {
+      const llm = yield* Llm
+      const vector = yield* Vector
+      const repo = yield* RagRepo
+      if (llm.embedder !== embedder) {
+        // The configured embedder changed since this job was enqueued; the re-embedding sweep
+        // enqueues the chat again under the new one.
+        return yield* Effect.logInfo("Embedding job for another embedder; nothing to do")
+      }
+      const owner = yield* repo.ownerOf(chat_id)
+      if (Option.isNone(owner)) return yield* Effect.logInfo("Chat deleted before embedding; nothing to do")
+
+      const existing = yield* repo.chunkCount(chat_id, embedder)
+      if (existing.total === 0) {
+        const chunks = yield* repo.messagesOf(chat_id).pipe(
+          Effect.map((messages) => chunkMessages(messages)),
+          Effect.withSpan("Rag.chunk", { attributes: { chatId: chat_id } })
+        )
+        yield* repo.insertChunks({ chatId: chat_id, userId: owner.value, embedder }, chunks)
+        yield* Effect.annotateCurrentSpan("chunks", chunks.length)
+      }
+      const counts = yield* repo.chunkCount(chat_id, embedder)
+      const total = counts.total
+      let embedded = counts.embedded
+      yield* job.setProgress({ done: embedded, total })
+      while (true) {
+        const batch = yield* repo.pending({ chatId: chat_id, embedder, limit: batchSize })
+        if (batch.length === 0) break
+        const vectors = yield* llm.embed(batch.map((chunk) => chunk.text), "document")
+        yield* vector.upsert(batch.map((chunk, i) => ({
+          chunkId: chunk.id,
+          chatId: chat_id,
+          userId: owner.value,
+          firstMessageId: chunk.first_message_id,
+          lastMessageId: chunk.last_message_id,
+          embedder,
+          vector: vectors[i]!
+        })))
+        yield* repo.markEmbedded(batch.map((chunk) => chunk.id))
+        embedded += batch.length
+        yield* job.setProgress({ done: embedded, total })
+      }
+      yield* Effect.logInfo("Chat embedded").pipe(Effect.annotateLogs({ chatId: chat_id, chunks: total, embedder }))
+    }).pipe(Effect.withSpan("Rag.embedChat", { attributes: { chatId: chat_id, embedder } }))
+})
