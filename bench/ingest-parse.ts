@@ -31,7 +31,8 @@ const runChild = (which: string, file: string): void => {
   if (which === "ours") {
     const outcome = parseChat(text)
     if (outcome._tag !== "Parsed") throw new Error(outcome.message)
-    entries = outcome.chat.messages.length
+    // The production path: the parse's columns, no message objects.
+    entries = outcome.chat.columns.count
   } else {
     entries = parseString(text).length
   }

@@ -3,7 +3,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import type { ParsedChat } from "../src/Ingest/Model.js"
+import { messagesOf } from "../src/Ingest/Columns.js"
+import type { ParsedMessage, ParseReport } from "../src/Ingest/Model.js"
 import { decodeChatBytes, parseChat, type ParseOptions, type Refusal } from "../src/Ingest/Parser.js"
 
 const fixture = (name: string): string => {
@@ -13,10 +14,16 @@ const fixture = (name: string): string => {
   return text
 }
 
+/** A parsed chat with its columns read back as message objects, which the expectations compare. */
+interface ParsedChat {
+  readonly messages: ReadonlyArray<ParsedMessage>
+  readonly report: ParseReport
+}
+
 const parse = (text: string, options?: ParseOptions): ParsedChat => {
   const outcome = parseChat(text, options)
   if (outcome._tag !== "Parsed") throw new Error(`refused: ${outcome.message}`)
-  return outcome.chat
+  return { messages: messagesOf(outcome.chat.columns), report: outcome.chat.report }
 }
 
 const refused = (text: string): Refusal => {

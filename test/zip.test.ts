@@ -3,6 +3,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { PayloadTooLarge, UnsupportedExport } from "../src/Domain/Errors.js"
+import { messagesOf } from "../src/Ingest/Columns.js"
 import { readExport } from "../src/Ingest/Export.js"
 import { pickChatEntry, readChatFromZip } from "../src/Ingest/Zip.js"
 import { zip } from "./support/zipWriter.js"
@@ -50,7 +51,7 @@ describe("choosing the chat in a zip", () => {
     Effect.gen(function*() {
       const bytes = zip([{ name: "export.txt", data: CHAT }, { name: "IMG-1.jpg", data: jpeg, stored: true }])
       const chat = yield* readExport(bytes, "export.zip")
-      expect(chat.messages).toHaveLength(3)
+      expect(chat.columns.count).toBe(3)
     }))
 })
 
@@ -125,7 +126,7 @@ describe("readExport", () => {
     Effect.gen(function*() {
       const chat = yield* readExport(new TextEncoder().encode(CHAT), "_chat.txt", { dayFirst: true })
       expect(chat.report.dayFirstConfidence).toBe("override")
-      expect(chat.messages.map((m) => m.kind)).toEqual(["system", "text", "media"])
+      expect(messagesOf(chat.columns).map((m) => m.kind)).toEqual(["system", "text", "media"])
     }))
 
   it.effect("refuses an upload over the caller's size limit as 413", () =>

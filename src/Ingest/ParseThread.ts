@@ -5,16 +5,15 @@
  */
 import { Cause, Effect, Exit, Option } from "effect"
 import { parentPort } from "node:worker_threads"
-import { toColumns } from "./Columns.js"
+import { columnSource } from "./Columns.js"
 import { readExport } from "./Export.js"
 import { computeStatistics } from "./Statistics.js"
 import type { ThreadCall, ThreadReply } from "./Thread.js"
 
 const parse = (call: ThreadCall) =>
   Effect.map(readExport(call.request.bytes, call.request.filename, call.request.export), (chat): ThreadReply => {
-    const columns = toColumns(chat.messages)
-    const statistics = computeStatistics(chat.messages, call.request.statistics)
-    return { _tag: "Parsed", report: chat.report, statistics, columns }
+    const statistics = computeStatistics(columnSource(chat.columns), call.request.statistics)
+    return { _tag: "Parsed", report: chat.report, statistics, columns: chat.columns }
   })
 
 parentPort?.on("message", (call: ThreadCall) => {
@@ -28,8 +27,15 @@ parentPort?.on("message", (call: ThreadCall) => {
           onNone: () => ({ _tag: "Crashed", message: Cause.pretty(cause) })
         })
     })
+    // The columns' buffers move without a copy; the chat text they point into is copied once.
     const transfer = reply._tag === "Parsed"
-      ? [reply.columns.sentAt.buffer, reply.columns.kind.buffer, reply.columns.author.buffer, reply.columns.textEnd.buffer]
+      ? [
+        reply.columns.sentAt.buffer,
+        reply.columns.kind.buffer,
+        reply.columns.author.buffer,
+        reply.columns.textStart.buffer,
+        reply.columns.textEnd.buffer
+      ]
       : []
     parentPort?.postMessage({ id: call.id, reply }, transfer)
   })

@@ -2,7 +2,15 @@
  * Reads the text of a WhatsApp chat export into messages and a report. The header shape is detected
  * once from a sample of the whole file; one pass over the string then accepts only lines of that shape.
  */
-import type { HeaderShape, MessageKind, ParsedChat, ParseReport, WallClock } from "./Model.js"
+import {
+  type HeaderShape,
+  kinds,
+  type MessageColumns,
+  type MessageKind,
+  type ParseReport,
+  type ParsedChat,
+  type WallClock
+} from "./Model.js"
 
 export interface ParseOptions {
   /** Force the day/month order instead of inferring it from the dates. */
@@ -329,14 +337,13 @@ const capitalise = (marker: string): string => {
 
 /**
  * Exact media and deletion markers in the casings WhatsApp writes, with and without a final dot, so a
- * body is classified by one lookup that allocates nothing. The value is a shared copy of the marker:
- * the many identical bodies then cost one string.
+ * body is classified by one lookup that allocates nothing.
  */
-const EXACT = new Map<string, { readonly kind: MessageKind; readonly text: string }>()
+const EXACT = new Map<string, MessageKind>()
 for (const [markers, kind] of [[MEDIA_MARKERS, "media"], [DELETED, "deleted"]] as const) {
   for (const marker of markers) {
     for (const cased of [marker, marker.toLowerCase(), capitalise(marker.toLowerCase())]) {
-      for (const variant of [cased, `${cased}.`]) EXACT.set(variant, { kind, text: variant })
+      for (const variant of [cased, `${cased}.`]) EXACT.set(variant, kind)
     }
   }
 }
@@ -347,7 +354,7 @@ const kindOf = (body: string): MessageKind => {
   if (n === 0) return "text"
   const last = body.charCodeAt(n - 1)
   const exact = EXACT.get(body)
-  if (exact !== undefined) return exact.kind
+  if (exact !== undefined) return exact
   if (last === 0x3e /* > */) {
     if (EDITED_SUFFIX.test(body)) return "edited"
     if (body.charCodeAt(0) === 0x3c /* < */ && MEDIA_ATTACHED.test(body)) return "media"
@@ -375,14 +382,8 @@ const SAMPLE_CHARS = 200
 const EXPORT_CAPS = [10_000, 40_000]
 const ORIGIN = /encrypted|created|cifrad|verschlüssel|chiffr|criptograf|crittograf|creó|erstellt|créé/i
 
-/** A message while the pass may still correct its time; handed out as a readonly ParsedMessage. */
-interface Building {
-  seq: number
-  sentAt: WallClock
-  author: string | null
-  text: string
-  kind: MessageKind
-}
+const SYSTEM_KIND = kinds.indexOf("system")
+const KIND_CODE = new Map(kinds.map((kind, code) => [kind, code]))
 
 /** The same wall-clock with day and month exchanged; exact when both are at most 12. */
 const swapDayMonth = (ms: WallClock): WallClock => {
@@ -398,7 +399,7 @@ const swapDayMonth = (ms: WallClock): WallClock => {
 }
 
 interface Pass {
-  readonly messages: Array<Building>
+  readonly columns: MessageColumns
   /** The day/month order every message was built with (a pass can switch once, fixing earlier ones). */
   readonly dayFirst: boolean
   readonly overA: number
@@ -423,8 +424,36 @@ const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: boolean, lo
   let dayFirst = dayFirstIn
   const hasSeconds = shape.seconds
   const wanted = hasSeconds ? 6 : 5
-  const messages: Array<Building> = []
+  // The columns grow by doubling; pages of a typed array never written are never resident, so the
+  // unused tail costs address space, not memory.
+  let capacity = 1024
+  let count = 0
+  let sentAtColumn = new Float64Array(capacity)
+  let kindColumn = new Uint8Array(capacity)
+  let authorColumn = new Int32Array(capacity)
+  let startColumn = new Uint32Array(capacity)
+  let endColumn = new Uint32Array(capacity)
+  const grow = (): void => {
+    capacity *= 2
+    const sentAt = new Float64Array(capacity)
+    sentAt.set(sentAtColumn)
+    sentAtColumn = sentAt
+    const kind = new Uint8Array(capacity)
+    kind.set(kindColumn)
+    kindColumn = kind
+    const author = new Int32Array(capacity)
+    author.set(authorColumn)
+    authorColumn = author
+    const start = new Uint32Array(capacity)
+    start.set(startColumn)
+    startColumn = start
+    const end = new Uint32Array(capacity)
+    end.set(endColumn)
+    endColumn = end
+  }
+  // Authors as written map to an id; ids name distinct normalised authors (two spellings, one person).
   const authorIndex = new Map<string, number>()
+  const nameIndex = new Map<string, number>()
   const authorNames: Array<string> = []
   // The last few authors as written: most headers repeat one, and checking in place avoids a slice.
   const recentRaw: Array<string> = []
@@ -449,33 +478,46 @@ const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: boolean, lo
   let openAuthor = -1
   let openSentAt = 0
 
+  // Each body is kept as offsets into `text`: dropping a leading U+200E, an edited marker or taking the
+  // whole line of a system event only moves them. The body is still sliced here to be classified, but
+  // that string is short-lived.
   const close = (endAt: number): void => {
     let end = endAt
     while (end > openBody && text.charCodeAt(end - 1) === 0x0a) end--
-    let body = end > openBody ? text.slice(openBody, end) : ""
-    const lrm = body.charCodeAt(0) === 0x200e
-    if (lrm) body = body.slice(1)
-    let kind: MessageKind
-    let author: string | null
-    if (openAuthor === -1) {
-      kind = "system"
-      author = null
+    let start = openBody
+    if (end < start) end = start
+    const lrm = text.charCodeAt(start) === 0x200e && end > start
+    if (lrm) start++
+    let kind: number
+    let author = openAuthor
+    if (author === -1) {
+      kind = SYSTEM_KIND
     } else {
-      author = authorNames[openAuthor]!
-      kind = kindOf(body)
-      if (kind === "text") {
+      const body = text.slice(start, end)
+      const named = kindOf(body)
+      kind = KIND_CODE.get(named)!
+      if (named === "text") {
         // Newer iOS exports write system events with an author (the group or the actor) and a U+200E-led
         // body; a quote or great length in the "author" means a colon inside a system line.
-        if (lrm && SYSTEM.test(body)) kind = "system"
-        else if ((author.length > 60 || author.includes("\"") || author.includes("“")) && SYSTEM.test(author)) {
-          kind = "system"
-          author = null
-          body = text.slice(openHeaderEnd, end)
+        const name = authorNames[author]!
+        if (lrm && SYSTEM.test(body)) kind = SYSTEM_KIND
+        else if ((name.length > 60 || name.includes("\"") || name.includes("“")) && SYSTEM.test(name)) {
+          kind = SYSTEM_KIND
+          author = -1
+          start = openHeaderEnd
         }
-      } else if (kind === "edited") body = body.replace(EDITED_SUFFIX, "")
-      else if (kind !== "media" || body.length < 40) body = EXACT.get(body)?.text ?? body
+      } else if (named === "edited") {
+        const marker = EDITED_SUFFIX.exec(body)
+        if (marker !== null) end = start + marker.index
+      }
     }
-    messages.push({ seq: messages.length, sentAt: openSentAt, author, text: body, kind })
+    if (count === capacity) grow()
+    sentAtColumn[count] = openSentAt
+    kindColumn[count] = kind
+    authorColumn[count] = author
+    startColumn[count] = start
+    endColumn[count] = end
+    count++
   }
 
   const len = text.length
@@ -542,7 +584,7 @@ const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: boolean, lo
         if (!locked && overA === 0 && overB === 0 && ((dayFirst && b > 12) || (!dayFirst && a > 12))) {
           // The first value over 12 contradicts the provisional order: switch, and fix what was made.
           dayFirst = !dayFirst
-          for (const message of messages) message.sentAt = swapDayMonth(message.sentAt)
+          for (let m = 0; m < count; m++) sentAtColumn[m] = swapDayMonth(sentAtColumn[m]!)
           if (open) openSentAt = swapDayMonth(openSentAt)
           lastDateKey = -1
         }
@@ -586,8 +628,13 @@ const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: boolean, lo
             const raw = text.slice(headerEnd, colon)
             let known = authorIndex.get(raw)
             if (known === undefined) {
-              known = authorNames.length
-              authorNames.push(normaliseAuthor(raw))
+              const name = normaliseAuthor(raw)
+              known = nameIndex.get(name)
+              if (known === undefined) {
+                known = authorNames.length
+                authorNames.push(name)
+                nameIndex.set(name, known)
+              }
               authorIndex.set(raw, known)
             }
             id = known
@@ -611,7 +658,16 @@ const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: boolean, lo
   }
   if (open) close(len)
   return {
-    messages,
+    columns: {
+      count,
+      sentAt: sentAtColumn.subarray(0, count),
+      kind: kindColumn.subarray(0, count),
+      author: authorColumn.subarray(0, count),
+      authors: authorNames,
+      source: text,
+      textStart: startColumn.subarray(0, count),
+      textEnd: endColumn.subarray(0, count)
+    },
     dayFirst,
     overA,
     overB,
@@ -651,7 +707,7 @@ export const parseChat = (input: string, options: ParseOptions = {}): ParseOutco
   const provisional = override ??
     (detection.overA > 0 || detection.overB > 0 ? detection.overA >= detection.overB : defaultOrder(false))
   let pass = runPass(text, shape, re, provisional, override !== undefined)
-  if (pass.messages.length === 0) {
+  if (pass.columns.count === 0) {
     return refusal("not-a-chat", "This does not look like a WhatsApp chat export: no message headers were found.")
   }
 
@@ -683,15 +739,16 @@ export const parseChat = (input: string, options: ParseOptions = {}): ParseOutco
     // With every value at most 12 exchanging day and month is exact; otherwise (dates that disagree)
     // read the file again with the order fixed.
     if (pass.overA === 0 && pass.overB === 0) {
-      for (const message of pass.messages) message.sentAt = swapDayMonth(message.sentAt)
+      const sentAt = pass.columns.sentAt
+      for (let i = 0; i < sentAt.length; i++) sentAt[i] = swapDayMonth(sentAt[i]!)
     } else {
       pass = runPass(text, shape, re, dayFirst, true)
     }
   }
 
-  const messages = pass.messages
+  const columns = pass.columns
   const participants: Array<string> = []
-  const seen = new Set<string>()
+  const seen = new Uint8Array(columns.authors.length)
   let count = 0
   let systemEvents = 0
   let media = 0
@@ -699,8 +756,8 @@ export const parseChat = (input: string, options: ParseOptions = {}): ParseOutco
   let edited = 0
   let firstAt: WallClock | null = null
   let lastAt: WallClock | null = null
-  for (const message of messages) {
-    switch (message.kind) {
+  for (let i = 0; i < columns.count; i++) {
+    switch (kinds[columns.kind[i]!]) {
       case "system":
         systemEvents++
         continue
@@ -713,16 +770,18 @@ export const parseChat = (input: string, options: ParseOptions = {}): ParseOutco
       case "edited":
         edited++
         break
-      case "text":
+      default:
         break
     }
     count++
-    if (message.author !== null && !seen.has(message.author)) {
-      seen.add(message.author)
-      participants.push(message.author)
+    const author = columns.author[i]!
+    if (author !== -1 && seen[author] === 0) {
+      seen[author] = 1
+      participants.push(columns.authors[author]!)
     }
-    if (firstAt === null) firstAt = message.sentAt
-    lastAt = message.sentAt
+    const sentAt = columns.sentAt[i]!
+    if (firstAt === null) firstAt = sentAt
+    lastAt = sentAt
   }
 
   if (pass.unreadable > 0) {
@@ -734,9 +793,9 @@ export const parseChat = (input: string, options: ParseOptions = {}): ParseOutco
   // Export cap: WhatsApp exports only the latest 40,000 messages without media, 10,000 with media.
   // Heuristic: the entry count equals a cap, or is within 2% below one while the file does not begin
   // at the chat's origin (the encryption notice or the group's creation).
-  const first = messages[0]!
-  const startsAtOrigin = first.kind === "system" && ORIGIN.test(first.text)
-  const entries = messages.length
+  const startsAtOrigin = columns.kind[0] === SYSTEM_KIND &&
+    ORIGIN.test(text.slice(columns.textStart[0]!, columns.textEnd[0]!))
+  const entries = columns.count
   for (const cap of EXPORT_CAPS) {
     if (entries === cap || count === cap || (entries <= cap && entries >= cap * 0.98 && !startsAtOrigin)) {
       warnings.push(
@@ -763,7 +822,7 @@ export const parseChat = (input: string, options: ParseOptions = {}): ParseOutco
     lastMessageAt: lastAt,
     warnings
   }
-  return { _tag: "Parsed", chat: { messages, report } }
+  return { _tag: "Parsed", chat: { columns, report } }
 }
 
 const shapeName = (shape: Shape): HeaderShape =>

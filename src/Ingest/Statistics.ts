@@ -4,7 +4,7 @@
  */
 import { Schema } from "effect"
 import stopwords from "stopwords-iso/stopwords-iso.json" with { type: "json" }
-import type { ParsedMessage } from "./Model.js"
+import type { MessageSource, ParsedMessage } from "./Model.js"
 
 // ---------------------------------------------------------------------------------------------
 // The shape on the wire (snake_case, plain JSON)
@@ -131,7 +131,8 @@ export interface StatisticsOptions {
 }
 
 /**
- * Computes a chat's statistics in one pass over `messages`, taken in the order given (file order).
+ * Computes a chat's statistics in one pass over `messages`, taken in the order given (file order):
+ * parsed columns read through `columnSource`, or message objects.
  *
  * Definitions:
  * - A *message* is any entry whose kind is not "system" and that has an author; system events count
@@ -167,9 +168,10 @@ export interface StatisticsOptions {
  * - *First / last message*: the first and last message in the order given.
  */
 export const computeStatistics = (
-  messages: ReadonlyArray<ParsedMessage>,
+  input: MessageSource | ReadonlyArray<ParsedMessage>,
   options: StatisticsOptions = {}
 ): ChatStatistics => {
+  const messages = isMessageArray(input) ? arraySource(input) : input
   const silenceMinutes = options.silenceThresholdMinutes ?? 240
   const doubleTextMinutes = options.doubleTextMinutes ?? 60
   const topN = options.topN ?? 20
@@ -199,9 +201,9 @@ export const computeStatistics = (
   let lastDayCount = 0
 
   for (let i = 0; i < messages.length; i++) {
-    const message = messages[i]!
-    const author = message.author
-    if (message.kind === "system" || author === null) continue
+    const kind = messages.kind(i)
+    const author = messages.author(i)
+    if (kind === "system" || author === null) continue
     let acc: Accumulator | undefined = previous !== null && previous.name === author ? previous : byName.get(author)
     if (acc === undefined) {
       acc = new Accumulator(author, accumulators.length)
@@ -209,7 +211,7 @@ export const computeStatistics = (
       accumulators.push(acc)
     }
     acc.messages++
-    switch (message.kind) {
+    switch (kind) {
       case "media":
         acc.media++
         break
@@ -218,14 +220,14 @@ export const computeStatistics = (
         break
       case "edited":
         acc.edited++
-        measureBody(acc, stripEditedMarker(message.text), stop)
+        measureBody(acc, stripEditedMarker(messages.text(i)), stop)
         break
       case "text":
-        measureBody(acc, message.text, stop)
+        measureBody(acc, messages.text(i), stop)
         break
     }
 
-    const at = message.sentAt
+    const at = messages.sentAt(i)
     const day = Math.floor(at / DAY_MS)
     acc.byWeekday[(((day + 3) % 7) + 7) % 7]!++
     acc.byHour[Math.floor((at - day * DAY_MS) / HOUR_MS)]!++
@@ -239,7 +241,7 @@ export const computeStatistics = (
 
     if (previous === null) {
       acc.conversationsStarted++
-      first = { at: message.sentAt, author }
+      first = { at, author }
     } else {
       const gap = Math.max(0, at - previousAt)
       if (gap > silenceMsMax) {
@@ -333,6 +335,18 @@ export const computeStatistics = (
 // ---------------------------------------------------------------------------------------------
 // Internals
 // ---------------------------------------------------------------------------------------------
+
+const isMessageArray = (input: MessageSource | ReadonlyArray<ParsedMessage>): input is ReadonlyArray<ParsedMessage> =>
+  Array.isArray(input)
+
+/** Message objects read one field at a time. */
+export const arraySource = (messages: ReadonlyArray<ParsedMessage>): MessageSource => ({
+  length: messages.length,
+  sentAt: (i) => messages[i]!.sentAt,
+  author: (i) => messages[i]!.author,
+  text: (i) => messages[i]!.text,
+  kind: (i) => messages[i]!.kind
+})
 
 const MINUTE_MS = 60_000
 const HOUR_MS = 3_600_000
