@@ -78,3 +78,154 @@ export class RagRepo extends Effect.Service<RagRepo>()("chatsight/RagRepo", {
 }) {}
 
 export type { ChunkInput }
+
+/** A chunk found by a search, before fusion. */
+export const ChunkHit = Schema.Struct({
+  id: Schema.String,
+  first_message_id: Schema.String,
+  last_message_id: Schema.String
+})
+export type ChunkHit = typeof ChunkHit.Type
+
+export const CitedMessage = Schema.Struct({
+  message_id: Schema.String,
+  author: Schema.NullOr(Schema.String),
+  sent_at: Schema.String,
+  text: Schema.String
+})
+export type CitedMessage = typeof CitedMessage.Type
+
+export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/RetrievalRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const sentAt = sql.literal(wallClock("m.sent_at_local"))
+
+    /** Chunks matching any word of the question, best first. */
+    const fullTextChunks = SqlSchema.findAll({
+      Request: Schema.Struct({ chatId: Schema.String, embedder: Schema.String, query: Schema.String, k: Schema.Int }),
+      Result: ChunkHit,
+      execute: ({ chatId, embedder, k, query }) =>
+        sql`SELECT c.id::text AS id, c.first_message_id::text AS first_message_id, c.last_message_id::text AS last_message_id
+            FROM chunks c, to_tsquery('simple', ${query}) q
+            WHERE c.chat_id = ${chatId}::uuid AND c.embedder = ${embedder} AND c.search @@ q
+            ORDER BY ts_rank_cd(c.search, q) DESC, c.seq LIMIT ${k}`
+    })
+
+    /** Before a chat has chunks: messages matching any word of the question, best first. */
+    const fullTextMessages = SqlSchema.findAll({
+      Request: Schema.Struct({ chatId: Schema.String, query: Schema.String, k: Schema.Int }),
+      Result: ChunkHit,
+      execute: ({ chatId, k, query }) =>
+        sql`SELECT m.id::text AS id, m.id::text AS first_message_id, m.id::text AS last_message_id
+            FROM messages m, to_tsquery('simple', ${query}) q
+            WHERE m.chat_id = ${chatId}::uuid AND m.kind IN ('text', 'edited') AND to_tsvector('simple', m.text) @@ q
+            ORDER BY ts_rank_cd(to_tsvector('simple', m.text), q) DESC, m.seq LIMIT ${k}`
+    })
+
+    /** The messages the chunks cover, from the messages table, in file order, each once. */
+    const messagesOfChunks = SqlSchema.findAll({
+      Request: Schema.Struct({
+        chatId: Schema.String,
+        firsts: Schema.Array(Schema.String),
+        lasts: Schema.Array(Schema.String)
+      }),
+      Result: CitedMessage,
+      execute: ({ chatId, firsts, lasts }) =>
+        sql`SELECT DISTINCT m.seq, m.id::text AS message_id, m.author, ${sentAt} AS sent_at, m.text
+            FROM unnest(${firsts}::bigint[], ${lasts}::bigint[]) AS r(first_id, last_id)
+            JOIN messages f ON f.id = r.first_id
+            JOIN messages l ON l.id = r.last_id
+            JOIN messages m ON m.chat_id = ${chatId}::uuid AND m.seq BETWEEN f.seq AND l.seq
+            WHERE m.kind IN ('text', 'edited')
+            ORDER BY m.seq`
+    })
+
+    /** Whether any chunk of the chat has a stored vector from this embedder. */
+    const hasVectors = (chatId: string, embedder: string) =>
+      sql<{ any: boolean }>`SELECT EXISTS (SELECT 1 FROM chunks WHERE chat_id = ${chatId}::uuid
+            AND embedder = ${embedder} AND embedded_at IS NOT NULL) AS any`.pipe(
+        Effect.map((rows) => rows[0]?.any === true)
+      )
+
+    return { fullTextChunks, fullTextMessages, messagesOfChunks, hasVectors } as const
+  })
+}) {}
+
+export const Conversation = Schema.Struct({
+  id: Schema.String,
+  chat_id: Schema.String,
+  title: Schema.String,
+  created_at: Schema.DateFromSelf,
+  updated_at: Schema.DateFromSelf
+})
+export type Conversation = typeof Conversation.Type
+
+export const ConversationMessage = Schema.Struct({
+  id: Schema.String,
+  role: Schema.Literal("user", "assistant"),
+  content: Schema.String,
+  citations: Schema.Array(CitedMessage),
+  mode: Schema.NullOr(Schema.String),
+  created_at: Schema.DateFromSelf
+})
+export type ConversationMessage = typeof ConversationMessage.Type
+
+/** Conversations about chats. Reads go through `active_ai_conversations` (soft delete in one place). */
+export class ConversationsRepo extends Effect.Service<ConversationsRepo>()("chatsight/ConversationsRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const columns = sql.literal("id::text AS id, chat_id::text AS chat_id, title, created_at, updated_at")
+
+    const create = SqlSchema.single({
+      Request: Schema.Struct({ userId: Schema.String, chatId: Schema.String, title: Schema.String }),
+      Result: Conversation,
+      execute: ({ chatId, title, userId }) =>
+        sql`INSERT INTO ai_conversations (user_id, chat_id, title) VALUES (${userId}, ${chatId}::uuid, ${title})
+            RETURNING ${columns}`
+    })
+
+    const find = SqlSchema.findOne({
+      Request: Schema.Struct({ userId: Schema.String, conversationId: Schema.String }),
+      Result: Conversation,
+      execute: ({ conversationId, userId }) =>
+        sql`SELECT ${columns} FROM active_ai_conversations WHERE id = ${conversationId}::uuid AND user_id = ${userId}`
+    })
+
+    const list = SqlSchema.findAll({
+      Request: Schema.Struct({ userId: Schema.String, chatId: Schema.String }),
+      Result: Conversation,
+      execute: ({ chatId, userId }) =>
+        sql`SELECT ${columns} FROM active_ai_conversations WHERE user_id = ${userId} AND chat_id = ${chatId}::uuid
+            ORDER BY updated_at DESC, id LIMIT 100`
+    })
+
+    const messages = SqlSchema.findAll({
+      Request: Schema.String,
+      Result: ConversationMessage,
+      execute: (conversationId) =>
+        sql`SELECT id::text AS id, role, content, citations, mode, created_at FROM ai_messages
+            WHERE conversation_id = ${conversationId}::uuid ORDER BY id`
+    })
+
+    const append = (conversationId: string, message: {
+      readonly role: "user" | "assistant"
+      readonly content: string
+      readonly citations: ReadonlyArray<CitedMessage>
+      readonly mode: string | null
+    }) =>
+      Effect.zipRight(
+        sql`INSERT INTO ai_messages (conversation_id, role, content, citations, mode)
+            VALUES (${conversationId}::uuid, ${message.role}, ${message.content},
+                    ${JSON.stringify(message.citations)}::jsonb, ${message.mode})`,
+        sql`UPDATE ai_conversations SET updated_at = now() WHERE id = ${conversationId}::uuid`
+      )
+
+    /** Marks the conversation deleted; true when it was the user's and not already deleted. */
+    const softDelete = (userId: string, conversationId: string) =>
+      sql`UPDATE ai_conversations SET deleted_at = now(), updated_at = now()
+          WHERE id = (SELECT id FROM active_ai_conversations WHERE id = ${conversationId}::uuid AND user_id = ${userId})
+          RETURNING id`.pipe(Effect.map((rows) => rows.length === 1))
+
+    return { create, find, list, messages, append, softDelete } as const
+  })
+}) {}

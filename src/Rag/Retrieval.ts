@@ -1,0 +1,81 @@
+/**
+ * Hybrid retrieval inside one chat: vector search over embedded chunks fused with full-text search by
+ * reciprocal rank fusion. The texts returned come from the messages table, never from vector
+ * payloads. A chat still being indexed is searched by full text alone, and the result says so.
+ */
+import { Effect } from "effect"
+import stopwords from "stopwords-iso/stopwords-iso.json" with { type: "json" }
+import { orDatabaseError } from "../Database.js"
+import { Llm } from "../Llm.js"
+import { Vector } from "../Vector.js"
+import { anyWordQuery, reciprocalRankFusion } from "./Fusion.js"
+import { type ChunkHit, RagRepo, RetrievalRepo } from "./Repo.js"
+
+/** Words that say little about what a question is after, in the languages exports are mostly in. */
+const questionStopwords: ReadonlySet<string> = new Set(
+  (["en", "es", "pt", "fr", "de", "it", "nl"] as const).flatMap((language) => stopwords[language])
+)
+
+export type RetrievalMode = "hybrid" | "full-text"
+
+export class Retrieval extends Effect.Service<Retrieval>()("chatsight/Retrieval", {
+  effect: Effect.gen(function*() {
+    const repo = yield* RetrievalRepo
+    const chunks = yield* RagRepo
+    const llm = yield* Llm
+    const vector = yield* Vector
+
+    const retrieve = (input: {
+      readonly chatId: string
+      readonly userId: string
+      readonly question: string
+      readonly k?: number
+    }) =>
+      Effect.gen(function*() {
+        const k = input.k ?? 6
+        const query = anyWordQuery(input.question, questionStopwords)
+        const { total } = yield* chunks.chunkCount(input.chatId, llm.embedder)
+        const indexed = yield* repo.hasVectors(input.chatId, llm.embedder)
+        const [textHits, vectorHits] = yield* Effect.all([
+          query === null
+            ? Effect.succeed<ReadonlyArray<ChunkHit>>([])
+            : total > 0
+            ? repo.fullTextChunks({ chatId: input.chatId, embedder: llm.embedder, query, k })
+            : repo.fullTextMessages({ chatId: input.chatId, query, k }),
+          indexed
+            ? Effect.flatMap(llm.embed([input.question], "query"), ([queryVector]) =>
+              vector.search({
+                chatId: input.chatId,
+                userId: input.userId,
+                embedder: llm.embedder,
+                vector: queryVector ?? [],
+                k
+              })).pipe(
+                Effect.map((hits) =>
+                  hits.map((hit): ChunkHit => ({
+                    id: hit.chunkId,
+                    first_message_id: hit.firstMessageId,
+                    last_message_id: hit.lastMessageId
+                  }))
+                )
+              )
+            : Effect.succeed<ReadonlyArray<ChunkHit>>([])
+        ], { concurrency: 2 })
+        const fused = reciprocalRankFusion([vectorHits, textHits], (hit) => hit.id).slice(0, k)
+        const messages = fused.length === 0 ? [] : yield* repo.messagesOfChunks({
+          chatId: input.chatId,
+          firsts: fused.map(({ item }) => item.first_message_id),
+          lasts: fused.map(({ item }) => item.last_message_id)
+        })
+        const mode: RetrievalMode = indexed ? "hybrid" : "full-text"
+        yield* Effect.annotateCurrentSpan({ mode, hits: fused.length, messages: messages.length })
+        return { messages, mode, hits: fused.map(({ item }) => item) }
+      }).pipe(
+        orDatabaseError,
+        Effect.withSpan("Rag.retrieve", { attributes: { store: vector.backend, chatId: input.chatId } })
+      )
+
+    return { retrieve } as const
+  }),
+  dependencies: [RetrievalRepo.Default, RagRepo.Default]
+}) {}
