@@ -2,6 +2,7 @@
 import { HttpApi, OpenApi } from "@effect/platform"
 import { CatalogApi } from "./Catalog/Api.js"
 import { ChatsApi } from "./Chats/Api.js"
+import { RagApi } from "./Rag/Api.js"
 import { CreditsApi } from "./Credits/Api.js"
 import { DatabaseError, httpError, InternalError, PayloadTooLarge, ValidationError } from "./Domain/Errors.js"
 import { HealthApi } from "./Health/Api.js"
@@ -15,6 +16,7 @@ export class Api extends HttpApi.make("chatsight")
   .add(CatalogApi)
   .add(CreditsApi)
   .add(ChatsApi)
+  .add(RagApi)
   .addError(httpError(ValidationError))
   .addError(httpError(PayloadTooLarge))
   .addError(httpError(DatabaseError))

@@ -20,6 +20,9 @@ import type { ChatStatistics } from "./Ingest/Statistics.js"
 import { ChatStatisticsSchema } from "./Ingest/Statistics.js"
 import { ownBuffer, type ParsedExport, ParserThreads } from "./Ingest/Thread.js"
 import { Jobs } from "./Worker.js"
+import { Llm } from "./Llm.js"
+import { EmbedChat } from "./Rag/Embedding.js"
+import { embedJobKey } from "./Rag/Keys.js"
 
 export interface Upload {
   readonly userId: string
@@ -90,6 +93,7 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
     const repo = yield* ChatsRepo
     const jobs = yield* Jobs
     const users = yield* UsersRepo
+    const llm = yield* Llm
     const config = yield* IngestConfig
     const threads = yield* ParserThreads
 
@@ -175,6 +179,13 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
           // Stored in this request, or by the upload it raced with: the row is there.
           Effect.flatMap(Option.match({ onNone: () => Effect.dieMessage("A stored chat could not be read back"), onSome: Effect.succeed }))
         )
+        if (Option.isSome(stored)) {
+          // Questions need the chat's vectors; the worker makes them in the background.
+          yield* jobs.send(EmbedChat, { chat_id: chat.id, embedder: llm.embedder }, {
+            dedupeKey: embedJobKey(chat.id, llm.embedder),
+            userId: input.userId
+          })
+        }
         yield* Effect.logInfo("Chat stored").pipe(
           Effect.annotateLogs({
             chatId: chat.id,

@@ -9,6 +9,9 @@ import { Api } from "./Api.js"
 import { AuthenticationLive } from "./Auth/Http.js"
 import { HttpCatalogLive } from "./Catalog/Http.js"
 import { HttpChatsLive } from "./Chats/Http.js"
+import { LlmLive } from "./Llm/Live.js"
+import { HttpRagLive } from "./Rag/Http.js"
+import { VectorLive } from "./Vector/Live.js"
 import { IngestConfig, ServerConfig } from "./Config.js"
 import { HttpCreditsLive } from "./Credits/Http.js"
 import { HttpHealthLive } from "./Health/Http.js"
@@ -16,8 +19,9 @@ import { edge, RenderFailuresLive } from "./Http/Middleware.js"
 import { HttpUsersLive } from "./Users/Http.js"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HttpHealthLive, HttpUsersLive, HttpCatalogLive, HttpCreditsLive, HttpChatsLive]),
-  Layer.provide(AuthenticationLive)
+  Layer.provide([HttpHealthLive, HttpUsersLive, HttpCatalogLive, HttpCreditsLive, HttpChatsLive, HttpRagLive]),
+  Layer.provide(AuthenticationLive),
+  Layer.provide([LlmLive, VectorLive])
 )
 
 export const HttpAppLive = Layer.unwrapEffect(

@@ -245,6 +245,14 @@ export class Jobs extends Effect.Service<Jobs>()("chatsight/Jobs", {
         Effect.flatMap((encoded) => enqueue({ ...options, kind: handler.kind, payload: encoded }))
       )
 
+    /** The job enqueued under a dedupe key, if any. */
+    const statusByKey = (dedupeKey: string) =>
+      repo.findByDedupeKey(dedupeKey).pipe(
+        Effect.map(Option.map(toStatus)),
+        orDatabaseError,
+        Effect.withSpan("Jobs.statusByKey")
+      )
+
     /** Jobs due now, running, and failed for good, across all instances. */
     const backlog = repo.backlog.pipe(orDatabaseError, Effect.withSpan("Jobs.backlog"))
 
@@ -263,7 +271,7 @@ export class Jobs extends Effect.Service<Jobs>()("chatsight/Jobs", {
         Effect.withSpan("Jobs.setProgress", { attributes: { "job.id": jobId } })
       )
 
-    return { enqueue, send, status, setProgress, backlog } as const
+    return { enqueue, send, status, statusByKey, setProgress, backlog } as const
   }),
   dependencies: [JobsRepo.Default]
 }) {}

@@ -11,6 +11,12 @@ import { JobHandlers, Worker } from "./Worker.js"
 import { PurgeChat } from "./Chats/Purge.js"
 import { ChatsRepo } from "./Chats/Repo.js"
 import { ParserThreads } from "./Ingest/Thread.js"
+import { LlmLive } from "./Llm/Live.js"
+import { EmbedChat } from "./Rag/Embedding.js"
+import { RagRepo } from "./Rag/Repo.js"
+import { VectorLive } from "./Vector/Live.js"
+import type { Llm } from "./Llm.js"
+import type { Vector } from "./Vector.js"
 
 /**
  * Node's HTTP server. On shutdown it stops accepting and waits for in-flight requests (then the pool
@@ -39,8 +45,8 @@ const ServerLive = Layer.unwrapEffect(
 
 /** The background jobs this instance runs. */
 const WorkerLive = Worker.Default.pipe(
-  Layer.provide(JobHandlers.layer(PurgeChat)),
-  Layer.provide(ChatsRepo.Default)
+  Layer.provide(JobHandlers.layer<ChatsRepo | RagRepo | Llm | Vector>(PurgeChat, EmbedChat)),
+  Layer.provide([ChatsRepo.Default, RagRepo.Default, LlmLive, VectorLive])
 )
 
 /** Starts a parsing thread at boot, so the first upload does not wait for one. */

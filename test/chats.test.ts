@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs"
 import { zip } from "./support/zipWriter.js"
 import { PurgeChat } from "../src/Chats/Purge.js"
 import { ChatsRepo } from "../src/Chats/Repo.js"
+import { VectorLive } from "../src/Vector/Live.js"
 import { JobHandlers, Worker } from "../src/Worker.js"
 import { call, type Reply, TestApp, TestConfig, tokenFor } from "./support/TestApp.js"
 
@@ -242,7 +243,7 @@ const workerConfig = { WORKER_POLL_INTERVAL: "100 millis", WORKER_SHUTDOWN_GRACE
 
 const WorkerLive = Worker.Default.pipe(
   Layer.provide(JobHandlers.layer(PurgeChat)),
-  Layer.provide(ChatsRepo.Default),
+  Layer.provide([ChatsRepo.Default, VectorLive]),
   Layer.provide(TestConfig(workerConfig))
 )
 

@@ -5,12 +5,17 @@
 import { Effect, Schema } from "effect"
 import { jobHandler } from "../Worker.js"
 import { ChatsRepo } from "./Repo.js"
+import { Vector } from "../Vector.js"
 
 export const PurgeChat = jobHandler({
   kind: "chat.purge",
   payload: Schema.Struct({ chat_id: Schema.UUID }),
   run: ({ chat_id }) =>
-    Effect.flatMap(ChatsRepo, (repo) => repo.purge(chat_id)).pipe(
+    Effect.gen(function*() {
+      // Vectors first: in Qdrant they outlive the rows; in pgvector this removes the chunks.
+      yield* Effect.flatMap(Vector, (vector) => vector.deleteChat(chat_id))
+      return yield* Effect.flatMap(ChatsRepo, (repo) => repo.purge(chat_id))
+    }).pipe(
       Effect.tap((purged) => Effect.logInfo(purged ? "Chat purged" : "Chat already purged").pipe(Effect.annotateLogs({ chatId: chat_id }))),
       Effect.asVoid,
       Effect.withSpan("Chats.purge", { attributes: { chatId: chat_id } })

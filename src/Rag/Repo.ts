@@ -147,7 +147,42 @@ export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/Re
         Effect.map((rows) => rows[0]?.any === true)
       )
 
-    return { fullTextChunks, fullTextMessages, messagesOfChunks, hasVectors } as const
+    /** Messages (not system events) of the chat, of one author and within a wall-clock range if given. */
+    const countMessages = (input: {
+      readonly chatId: string
+      readonly author: string | null
+      readonly from: string | null
+      readonly to: string | null
+    }) =>
+      sql<{ n: number }>`SELECT count(*)::int AS n FROM messages m
+        WHERE m.chat_id = ${input.chatId}::uuid AND m.kind <> 'system'
+        ${input.author === null ? sql`` : sql`AND m.author = ${input.author}`}
+        ${input.from === null ? sql`` : sql`AND m.sent_at_local >= ${input.from}::timestamp`}
+        ${input.to === null ? sql`` : sql`AND m.sent_at_local <= ${input.to}::timestamp`}`.pipe(
+        Effect.map((rows) => rows[0]?.n ?? 0)
+      )
+
+    /** The first or last few messages (not system events), of one author if given. */
+    const edgeMessages = SqlSchema.findAll({
+      Request: Schema.Struct({
+        chatId: Schema.String,
+        author: Schema.NullOr(Schema.String),
+        from: Schema.NullOr(Schema.String),
+        to: Schema.NullOr(Schema.String),
+        last: Schema.Boolean,
+        limit: Schema.Int
+      }),
+      Result: CitedMessage,
+      execute: (input) =>
+        sql`SELECT m.id::text AS message_id, m.author, ${sentAt} AS sent_at, m.text FROM messages m
+            WHERE m.chat_id = ${input.chatId}::uuid AND m.kind <> 'system'
+            ${input.author === null ? sql`` : sql`AND m.author = ${input.author}`}
+            ${input.from === null ? sql`` : sql`AND m.sent_at_local >= ${input.from}::timestamp`}
+            ${input.to === null ? sql`` : sql`AND m.sent_at_local <= ${input.to}::timestamp`}
+            ORDER BY m.seq ${input.last ? sql`DESC` : sql`ASC`} LIMIT ${input.limit}`
+    })
+
+    return { fullTextChunks, fullTextMessages, messagesOfChunks, hasVectors, countMessages, edgeMessages } as const
   })
 }) {}
 

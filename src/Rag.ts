@@ -1,0 +1,195 @@
+/**
+ * Questions about a chat. Questions with an exact answer (counts, first and last messages) are
+ * answered by SQL; the others by the language model from retrieved messages. Every answer cites
+ * only messages that were given to it, and the exchange is kept in a conversation for follow-ups.
+ */
+import { Effect, Option } from "effect"
+import { ChatsRepo } from "./Chats/Repo.js"
+import { orDatabaseError } from "./Database.js"
+import { NotFound, ValidationError } from "./Domain/Errors.js"
+import { type ContextMessage, Llm } from "./Llm.js"
+import { type CitedMessage, ConversationsRepo, RagRepo, RetrievalRepo } from "./Rag/Repo.js"
+import { Retrieval } from "./Rag/Retrieval.js"
+import { type ExactQuestion, routeQuestion } from "./Rag/Router.js"
+import { Jobs } from "./Worker.js"
+import { embedJobKey } from "./Rag/Keys.js"
+
+export const maxQuestionLength = 2000
+
+export type AnswerMode = "exact" | "hybrid" | "full-text" | "offline-hybrid" | "offline-full-text"
+
+export interface QueryInput {
+  readonly userId: string
+  readonly chatId: string
+  readonly question: string
+  readonly conversationId?: string | undefined
+}
+
+const chatNotFound = (chatId: string) => new NotFound({ message: `No chat ${chatId}` })
+const conversationNotFound = (id: string) => new NotFound({ message: `No conversation ${id}` })
+
+
+const toContext = (message: CitedMessage): ContextMessage => ({
+  messageId: message.message_id,
+  author: message.author,
+  sentAt: message.sent_at,
+  text: message.text
+})
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
+
+export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
+  effect: Effect.gen(function*() {
+    const chats = yield* ChatsRepo
+    const conversations = yield* ConversationsRepo
+    const exact = yield* RetrievalRepo
+    const chunks = yield* RagRepo
+    const retrieval = yield* Retrieval
+    const llm = yield* Llm
+    const jobs = yield* Jobs
+
+    const answerExactly = (chatId: string, route: ExactQuestion) =>
+      Effect.gen(function*() {
+        const author = route.author
+        if (route.kind === "count") {
+          const range = route.range
+          const n = yield* exact.countMessages({ chatId, author, from: range?.from ?? null, to: range?.to ?? null })
+          const samples = yield* exact.edgeMessages({
+            chatId,
+            author,
+            from: range?.from ?? null,
+            to: range?.to ?? null,
+            last: false,
+            limit: 3
+          })
+          const who = author ?? "Everyone together"
+          const when = range === null ? "in this chat" : range.label
+          return { text: `${who} sent ${plural(n, "message")} ${when} (counted exactly from the chat).`, citations: samples }
+        }
+        const [message] = yield* exact.edgeMessages({ chatId, author, from: null, to: null, last: route.kind === "last", limit: 1 })
+        if (message === undefined) return { text: "There is no such message in this chat.", citations: [] }
+        return {
+          text: `The ${route.kind} message${author === null ? "" : ` from ${author}`} was sent on ${
+            message.sent_at.replace("T", " at ")
+          }${message.author === null ? "" : ` by ${message.author}`}: "${message.text}"`,
+          citations: [message]
+        }
+      })
+
+    /** Answers a question about one of the user's chats, citing the messages it rests on. */
+    const query = (input: QueryInput) =>
+      Effect.gen(function*() {
+        const question = input.question.trim()
+        if (question.length === 0) return yield* new ValidationError({ message: "question: must not be empty" })
+        if (question.length > maxQuestionLength) {
+          return yield* new ValidationError({ message: `question: must be at most ${maxQuestionLength} characters` })
+        }
+        const chat = yield* chats.find({ userId: input.userId, chatId: input.chatId }).pipe(
+          Effect.flatMap(Option.match({ onNone: () => Effect.fail(chatNotFound(input.chatId)), onSome: Effect.succeed }))
+        )
+        const conversation = input.conversationId === undefined
+          ? yield* conversations.create({ userId: input.userId, chatId: chat.id, title: question.slice(0, 120) })
+          : yield* conversations.find({ userId: input.userId, conversationId: input.conversationId }).pipe(
+            Effect.flatMap(Option.match({
+              onNone: () => Effect.fail(conversationNotFound(input.conversationId ?? "")),
+              onSome: (found) => found.chat_id === chat.id ? Effect.succeed(found) : Effect.fail(conversationNotFound(found.id))
+            }))
+          )
+        const history = (yield* conversations.messages(conversation.id)).slice(-8)
+          .map((turn) => ({ role: turn.role, content: turn.content }))
+
+        const latestYear = chat.last_message_at === null ? null : Number(chat.last_message_at.slice(0, 4))
+        const route = routeQuestion(question, chat.participants, latestYear)
+        const result: { text: string; citations: ReadonlyArray<CitedMessage>; mode: AnswerMode } = route !== null
+          ? { ...(yield* answerExactly(chat.id, route)), mode: "exact" }
+          : yield* Effect.gen(function*() {
+            const found = yield* retrieval.retrieve({ chatId: chat.id, userId: input.userId, question })
+            const answer = yield* llm.answer({ question, context: found.messages.map(toContext), history })
+            // Only messages that were given to the model can be cited; invented ids are dropped.
+            const given = new Map(found.messages.map((message) => [message.message_id, message]))
+            const citations = [...new Set(answer.citedMessageIds)].flatMap((id) => {
+              const message = given.get(id)
+              return message === undefined ? [] : [message]
+            })
+            const mode: AnswerMode = answer.mode === "offline" ? `offline-${found.mode}` : found.mode
+            return { text: answer.text, citations, mode }
+          })
+
+        yield* conversations.append(conversation.id, { role: "user", content: question, citations: [], mode: null })
+        yield* conversations.append(conversation.id, {
+          role: "assistant",
+          content: result.text,
+          citations: result.citations,
+          mode: result.mode
+        })
+        return {
+          answer: result.text,
+          citations: result.citations,
+          conversation_id: conversation.id,
+          mode: result.mode
+        }
+      }).pipe(
+        // INSERT ... RETURNING always returns the conversation it made.
+        Effect.catchTag("NoSuchElementException", (error) => Effect.die(error)),
+        orDatabaseError,
+        Effect.withSpan("Rag.query", { attributes: { "user.id": input.userId, chatId: input.chatId } })
+      )
+
+    const listConversations = (userId: string, chatId: string) =>
+      Effect.gen(function*() {
+        yield* chats.find({ userId, chatId }).pipe(
+          Effect.flatMap(Option.match({ onNone: () => Effect.fail(chatNotFound(chatId)), onSome: Effect.succeed }))
+        )
+        return { data: yield* conversations.list({ userId, chatId }) }
+      }).pipe(orDatabaseError, Effect.withSpan("Rag.listConversations"))
+
+    const getConversation = (userId: string, conversationId: string) =>
+      Effect.gen(function*() {
+        const conversation = yield* conversations.find({ userId, conversationId }).pipe(
+          Effect.flatMap(Option.match({ onNone: () => Effect.fail(conversationNotFound(conversationId)), onSome: Effect.succeed }))
+        )
+        return { ...conversation, messages: yield* conversations.messages(conversation.id) }
+      }).pipe(orDatabaseError, Effect.withSpan("Rag.getConversation"))
+
+    const deleteConversation = (userId: string, conversationId: string) =>
+      conversations.softDelete(userId, conversationId).pipe(
+        Effect.flatMap((deleted) =>
+          deleted ? Effect.succeed({ id: conversationId, deleted: true as const }) : Effect.fail(conversationNotFound(conversationId))
+        ),
+        orDatabaseError,
+        Effect.withSpan("Rag.deleteConversation")
+      )
+
+    /** How far the chat's embedding has come, for the configured embedder. */
+    const vectorStatus = (userId: string, chatId: string) =>
+      Effect.gen(function*() {
+        yield* chats.find({ userId, chatId }).pipe(
+          Effect.flatMap(Option.match({ onNone: () => Effect.fail(chatNotFound(chatId)), onSome: Effect.succeed }))
+        )
+        const counts = yield* chunks.chunkCount(chatId, llm.embedder)
+        const job = yield* jobs.statusByKey(embedJobKey(chatId, llm.embedder))
+        const status = Option.match(job, {
+          onNone: () => "pending" as const,
+          onSome: (j) =>
+            j.status === "succeeded"
+              ? "ready" as const
+              : j.status === "failed" || j.status === "cancelled"
+              ? "failed" as const
+              : j.status === "running" || counts.total > 0
+              ? "indexing" as const
+              : "pending" as const
+        })
+        return {
+          chat_id: chatId,
+          status,
+          embedder: llm.embedder,
+          done: counts.embedded,
+          total: counts.total,
+          error: Option.match(job, { onNone: () => null, onSome: (j) => status === "failed" ? j.last_error : null })
+        }
+      }).pipe(orDatabaseError, Effect.withSpan("Rag.vectorStatus"))
+
+    return { query, listConversations, getConversation, deleteConversation, vectorStatus } as const
+  }),
+  dependencies: [ChatsRepo.Default, ConversationsRepo.Default, RetrievalRepo.Default, RagRepo.Default, Retrieval.Default, Jobs.Default]
+}) {}

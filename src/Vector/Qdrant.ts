@@ -1,0 +1,258 @@
+/**
+ * The `Vector` store on Qdrant: one collection of 768-dimension cosine points whose ids are the `chunks`
+ * row ids, filtered by chat, user and embedder through keyword payload indexes.
+ */
+import { QdrantClient, type Schemas } from "@qdrant/js-client-rest"
+import { Config, Data, Duration, Effect, Layer, Option, Redacted, Ref, Schedule, Schema } from "effect"
+import { UpstreamUnavailable } from "../Domain/Errors.js"
+import { type ChunkVector, dimensions, Vector, type VectorHit, type VectorQuery, type VectorStore } from "../Vector.js"
+
+export const QdrantConfig = Config.all({
+  url: Config.string("QDRANT_URL").pipe(Config.withDefault("http://127.0.0.1:6333")),
+  apiKey: Config.option(Config.redacted("QDRANT_API_KEY")),
+  collection: Config.string("QDRANT_COLLECTION").pipe(Config.withDefault("chatsight_chunks")),
+  timeout: Config.duration("QDRANT_TIMEOUT").pipe(Config.withDefault(Duration.decode("10 seconds")))
+})
+
+/** Payload fields every search and delete filters on; each gets a keyword index. */
+export const indexedFields = ["chatId", "userId", "embedder"] as const
+
+/** Points per upsert request: large enough to amortise the round trip, small enough for Qdrant's body limit. */
+const upsertBatch = 256
+
+/** A failed client call, kept with its HTTP status (when Qdrant answered) to decide on retries. */
+class QdrantFailure extends Data.TaggedError("QdrantFailure")<{
+  readonly operation: string
+  readonly status: number | undefined
+  readonly cause: unknown
+}> {}
+
+const statusOf = (cause: unknown): number | undefined =>
+  typeof cause === "object" && cause !== null && "status" in cause && typeof cause.status === "number"
+    ? cause.status
+    : undefined
+
+const explain = (cause: unknown): string => {
+  if (!(cause instanceof Error)) return String(cause)
+  const inner: unknown = cause.cause
+  const data: unknown = typeof cause === "object" && "data" in cause ? cause.data : undefined
+  return [
+    `${cause.name}: ${cause.message}`,
+    inner instanceof Error ? `caused by ${inner.name}: ${inner.message}` : undefined,
+    data === undefined ? undefined : `answer: ${JSON.stringify(data).slice(0, 500)}`
+  ].filter((part) => part !== undefined).join("; ")
+}
+
+/** Network errors, timeouts, 408, 429 and 5xx may pass; any other answer would only repeat itself. */
+const isTransient = (failure: QdrantFailure) =>
+  failure.status === undefined || failure.status === 408 || failure.status === 429 || failure.status >= 500
+
+const retrySchedule = Schedule.exponential("100 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(2)))
+
+const upstreamMessage = "The vector store (Qdrant) is unavailable; please retry shortly"
+
+/** Point ids are the `chunks` ids: unsigned integers, exact in a double up to 2^53. */
+const pointId = (chunkId: string): number => {
+  const id = Number(chunkId)
+  if (!/^\d+$/.test(chunkId) || !Number.isSafeInteger(id)) throw new Error(`chunk id ${chunkId} is not an unsigned integer`)
+  return id
+}
+
+/** A vector of the wrong size or with NaN is a bug of the caller, not an outage: it dies. */
+const checkVector = (vector: ReadonlyArray<number>, what: string) =>
+  vector.length === dimensions && vector.every(Number.isFinite)
+    ? Effect.void
+    : Effect.dieMessage(`${what} must have ${dimensions} finite numbers, got ${vector.length}`)
+
+const HitPayload = Schema.Struct({
+  chatId: Schema.String,
+  userId: Schema.String,
+  embedder: Schema.String,
+  firstMessageId: Schema.String,
+  lastMessageId: Schema.String
+})
+const decodePayload = Schema.decodeUnknownOption(HitPayload)
+
+const sameChat = (query: VectorQuery): Schemas["Filter"] => ({
+  must: [
+    { key: "chatId", match: { value: query.chatId } },
+    { key: "userId", match: { value: query.userId } },
+    { key: "embedder", match: { value: query.embedder } }
+  ]
+})
+
+/** Builds the store on a client; the collection is checked (and made) before the first operation. */
+export const makeQdrantStore = Effect.gen(function*() {
+  const settings = yield* QdrantConfig
+  const name = settings.collection
+  const client = new QdrantClient({
+    url: settings.url,
+    apiKey: Option.getOrUndefined(Option.map(settings.apiKey, Redacted.value)),
+    timeout: Duration.toMillis(settings.timeout),
+    // The version check is a fire-and-forget request that writes to the console; we check what we use.
+    checkCompatibility: false
+  })
+
+  // The collection is checked once per process; a failed check (Qdrant down) is tried again by the
+  // next operation, and so is a collection that disappeared (404) after it was checked.
+  const ready = yield* Ref.make(false)
+  const lock = yield* Effect.makeSemaphore(1)
+
+  const attempt = <A>(operation: string, run: () => Promise<A>) =>
+    Effect.tryPromise({
+      try: run,
+      catch: (cause) => new QdrantFailure({ operation, status: statusOf(cause), cause })
+    })
+
+  /** Logs why a call failed (the detail stays in the logs) and reports the store unavailable. */
+  const unavailable = (failure: QdrantFailure) =>
+    Effect.logError(
+      failure.status === 401 || failure.status === 403 ? "Qdrant refused our credentials; check QDRANT_API_KEY" : "Qdrant call failed",
+      explain(failure.cause)
+    ).pipe(
+      Effect.annotateLogs({ operation: failure.operation, status: failure.status ?? "none", collection: name, url: settings.url }),
+      Effect.zipRight(Effect.fail(new UpstreamUnavailable({ message: upstreamMessage })))
+    )
+
+  /** One client call with transient failures retried briefly, still failing with `QdrantFailure`. */
+  const retried = <A>(operation: string, run: () => Promise<A>) =>
+    attempt(operation, run).pipe(
+      Effect.retry({ schedule: retrySchedule, while: isTransient }),
+      Effect.tapError((failure) => failure.status === 404 ? Ref.set(ready, false) : Effect.void)
+    )
+
+  /** One client call: transient failures retried briefly, then logged and reported as `UpstreamUnavailable`. */
+  const call = <A>(operation: string, run: () => Promise<A>): Effect.Effect<A, UpstreamUnavailable> =>
+    Effect.catchAll(retried(operation, run), unavailable)
+
+  /** Makes the collection when missing, refuses one of another shape, and adds the missing payload indexes. */
+  const ensureCollection = Effect.gen(function*() {
+    const { exists } = yield* call("collectionExists", () => client.collectionExists(name))
+    if (!exists) {
+      yield* retried("createCollection", () => client.createCollection(name, { vectors: { size: dimensions, distance: "Cosine" } })).pipe(
+        Effect.zipRight(Effect.logInfo("Created the Qdrant collection").pipe(Effect.annotateLogs({ collection: name, dimensions }))),
+        // Another instance (or our own timed-out first attempt) made it in between, and Qdrant refuses a
+        // second create with a 4xx ("already exists"): what was made is checked below like any other.
+        Effect.catchIf((failure) => failure.status === 409 || failure.status === 400, () => Effect.void),
+        Effect.catchAll(unavailable)
+      )
+    }
+    const info = yield* call("getCollection", () => client.getCollection(name))
+    const vectors = info.config.params.vectors
+    const size = vectors !== undefined && "size" in vectors && typeof vectors.size === "number" ? vectors.size : undefined
+    const distance = vectors !== undefined && "distance" in vectors ? vectors.distance : undefined
+    if (size !== dimensions || distance !== "Cosine") {
+      // A collection of another shape would fail every write, or worse, rank with another metric.
+      const message = `Qdrant collection "${name}" holds ${
+        size === undefined ? "named or unknown" : `${size}-dimension ${String(distance)}`
+      } vectors, but Chatsight stores one unnamed ${dimensions}-dimension Cosine vector per point; ` +
+        "set QDRANT_COLLECTION to another name or recreate the collection"
+      yield* Effect.logError(message)
+      return yield* Effect.dieMessage(message)
+    }
+    const present = info.payload_schema
+    for (const field of indexedFields) {
+      if (present[field] === undefined) {
+        yield* call("createPayloadIndex", () =>
+          client.createPayloadIndex(name, { field_name: field, field_schema: "keyword", wait: true }))
+      }
+    }
+  }).pipe(Effect.withSpan("Vector.ensureCollection", { attributes: { collection: name } }))
+
+  const ensureOnce = Effect.flatMap(Ref.get(ready), (done) =>
+    done ? Effect.void : lock.withPermits(1)(
+      Effect.flatMap(Ref.get(ready), (again) => again ? Effect.void : Effect.zipRight(ensureCollection, Ref.set(ready, true)))
+    ))
+
+  const toPoint = (v: ChunkVector): Schemas["PointStruct"] => ({
+    id: pointId(v.chunkId),
+    vector: [...v.vector],
+    payload: {
+      chatId: v.chatId,
+      userId: v.userId,
+      firstMessageId: v.firstMessageId,
+      lastMessageId: v.lastMessageId,
+      embedder: v.embedder
+    }
+  })
+
+  const upsert = (vectors: ReadonlyArray<ChunkVector>) =>
+    Effect.gen(function*() {
+      if (vectors.length === 0) return
+      yield* Effect.forEach(vectors, (v) => checkVector(v.vector, `the vector of chunk ${v.chunkId}`), { discard: true })
+      const points = yield* Effect.try({ try: () => vectors.map(toPoint), catch: (error) => error }).pipe(Effect.orDie)
+      yield* ensureOnce
+      for (let start = 0; start < points.length; start += upsertBatch) {
+        const batch = points.slice(start, start + upsertBatch)
+        yield* call("upsert", () => client.upsert(name, { wait: true, points: batch }))
+      }
+    }).pipe(Effect.withSpan("Vector.upsert", { attributes: { count: vectors.length, backend: "qdrant" } }))
+
+  const search = (query: VectorQuery) =>
+    Effect.gen(function*() {
+      const k = Math.floor(query.k)
+      if (!(k > 0)) return []
+      yield* checkVector(query.vector, "the query vector")
+      yield* ensureOnce
+      const { points } = yield* call("query", () =>
+        client.query(name, { query: [...query.vector], filter: sameChat(query), limit: k, with_payload: true }))
+      const hits: Array<VectorHit> = []
+      for (const point of points) {
+        const payload = decodePayload(point.payload)
+        // The filter already did this; checking again keeps a misconfigured index from leaking another chat.
+        if (
+          Option.isNone(payload) || payload.value.chatId !== query.chatId || payload.value.userId !== query.userId ||
+          payload.value.embedder !== query.embedder
+        ) {
+          yield* Effect.logWarning("Qdrant returned a point outside the query's chat; skipped").pipe(
+            Effect.annotateLogs({ pointId: String(point.id) })
+          )
+          continue
+        }
+        hits.push({
+          chunkId: String(point.id),
+          firstMessageId: payload.value.firstMessageId,
+          lastMessageId: payload.value.lastMessageId,
+          // float32 rounding can put an exact match a hair above 1.
+          score: Math.max(-1, Math.min(1, point.score))
+        })
+      }
+      yield* Effect.annotateCurrentSpan("hits", hits.length)
+      return hits
+    }).pipe(Effect.withSpan("Vector.search", { attributes: { store: "qdrant", k: query.k } }))
+
+  const deleteWhere = (field: "chatId" | "userId", value: string) =>
+    Effect.zipRight(
+      ensureOnce,
+      call(`delete by ${field}`, () => client.delete(name, { wait: true, filter: { must: [{ key: field, match: { value } }] } }))
+    )
+
+  const store: VectorStore = {
+    backend: "qdrant",
+    upsert,
+    search,
+    deleteChat: (chatId) =>
+      deleteWhere("chatId", chatId).pipe(Effect.asVoid, Effect.withSpan("Vector.deleteChat", { attributes: { backend: "qdrant" } })),
+    deleteUser: (userId) =>
+      deleteWhere("userId", userId).pipe(Effect.asVoid, Effect.withSpan("Vector.deleteUser", { attributes: { backend: "qdrant" } })),
+    health: attempt("collectionExists", () => client.collectionExists(name)).pipe(
+      Effect.timeout(settings.timeout),
+      Effect.as({ status: "up" as const, backend: "qdrant" as const }),
+      Effect.catchAll(() => Effect.succeed({ status: "down" as const, backend: "qdrant" as const })),
+      Effect.withSpan("Vector.health", { attributes: { backend: "qdrant" } })
+    )
+  }
+
+  // Checked at start so that a collection of the wrong shape stops the service at once; Qdrant being
+  // down does not: the service starts, reports the store down, and checks again on first use.
+  yield* ensureOnce.pipe(
+    Effect.catchTag("UpstreamUnavailable", () =>
+      Effect.logWarning("Qdrant is unreachable at start; the collection will be checked on first use").pipe(
+        Effect.annotateLogs({ url: settings.url, collection: name })
+      ))
+  )
+  return store
+})
+
+/** `Vector` on Qdrant, configured by QDRANT_URL, QDRANT_API_KEY, QDRANT_COLLECTION and QDRANT_TIMEOUT. */
+export const VectorQdrant = Layer.effect(Vector, makeQdrantStore)

@@ -1,0 +1,382 @@
+/**
+ * The two language models behind `Llm`: the offline embedder and extractive answers, and the Gemini
+ * client against a fake Gemini server (batching, re-normalised vectors, JSON answers, retries that
+ * honour Retry-After, and UpstreamUnavailable after errors, unreadable replies and timeouts).
+ */
+import { describe, expect, it, layer } from "@effect/vitest"
+import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { Chunk, ConfigProvider, Context, Duration, Effect, Layer, Schedule } from "effect"
+import { UpstreamUnavailable } from "../src/Domain/Errors.js"
+import { type ContextMessage, Llm } from "../src/Llm.js"
+import { GeminiFailure, GeminiLive, retryAfterOf, retrySchedule } from "../src/Llm/Gemini.js"
+import { LlmLive } from "../src/Llm/Live.js"
+import { embedText, extractiveAnswer, hash32, OfflineLive, offlineEmbedder } from "../src/Llm/Offline.js"
+import { dimensions } from "../src/Vector.js"
+import { defaultAnswer, type FakeGemini, fakeGemini, fakeVector } from "./support/fakeGemini.js"
+
+const dot = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => a.reduce((sum, value, i) => sum + value * b[i]!, 0)
+const norm = (a: ReadonlyArray<number>) => Math.sqrt(dot(a, a))
+const cosine = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => {
+  const n = norm(a) * norm(b)
+  return n === 0 ? 0 : dot(a, b) / n
+}
+
+const withConfig = (entries: Record<string, string>) =>
+  Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries))))
+
+const message = (messageId: string, author: string, sentAt: string, text: string): ContextMessage => ({
+  messageId,
+  author,
+  sentAt,
+  text
+})
+
+const lisbonChat: ReadonlyArray<ContextMessage> = [
+  message("m1", "Ana", "2024-02-28T19:02:11", "pizza tonight?"),
+  message("m2", "Bruno", "2024-03-01T14:05:00", "We're moving to Lisbon in March!"),
+  message("m3", "Ana", "2024-03-01T14:06:30", "Great, Lisbon is lovely in spring"),
+  message("m4", "Bruno", "2024-03-01T14:07:00", "ok see you")
+]
+
+describe("offline embedder", () => {
+  it("is deterministic, 768 long and unit length", () => {
+    const a = embedText("When did we move to Lisbon?")
+    const b = embedText("When did we move to Lisbon?")
+    expect(a).toEqual(b)
+    expect(a).toHaveLength(dimensions)
+    expect(norm(a)).toBeCloseTo(1, 10)
+    expect(offlineEmbedder).toBe("offline-hash-v1@768")
+  })
+
+  it("hashes the same way on every run (pinned values)", () => {
+    // FNV-1a + fmix32; a change here changes every stored vector and must change the embedder name.
+    expect(hash32("")).toBe(2872998923)
+    expect(hash32("w:lisbon")).toBe(2757255875)
+    expect(hash32("c:<li")).toBe(1140342039)
+    expect(embedText("lisbon").findIndex((value) => value !== 0)).toBe(22)
+  })
+
+  it("scores related texts higher than unrelated ones", () => {
+    const question = embedText("when did we move to Lisbon")
+    const related = cosine(question, embedText("moving to Lisbon in March"))
+    const unrelated = cosine(question, embedText("pizza tonight?"))
+    expect(related).toBeGreaterThan(unrelated)
+    expect(related).toBeGreaterThan(0.3)
+    expect(Math.abs(unrelated)).toBeLessThan(0.15)
+  })
+
+  it("ignores case and accents", () => {
+    expect(embedText("Café in ÉVORA, São Paulo")).toEqual(embedText("cafe in evora sao paulo"))
+    expect(embedText("NAÏVE Über")).toEqual(embedText("naive uber"))
+  })
+
+  it("gives the zero vector (cosine 0) for a text without letters or digits", () => {
+    const empty = embedText("")
+    expect(empty).toHaveLength(dimensions)
+    expect(empty.every((value) => value === 0)).toBe(true)
+    expect(embedText("?! 🎉").every((value) => value === 0)).toBe(true)
+    expect(cosine(empty, embedText("anything"))).toBe(0)
+  })
+
+  it.effect("is the Llm service's embed, in order, with the offline embedder name", () =>
+    Effect.gen(function*() {
+      const llm = yield* Llm
+      expect(llm.mode).toBe("offline")
+      expect(llm.embedder).toBe(offlineEmbedder)
+      const vectors = yield* llm.embed(["pizza tonight?", "", "moving to Lisbon"], "document")
+      expect(vectors).toEqual([embedText("pizza tonight?"), embedText(""), embedText("moving to Lisbon")])
+    }).pipe(Effect.provide(OfflineLive)))
+})
+
+describe("offline answers", () => {
+  it("cites the relevant messages, best first, and says it is offline", () => {
+    const answer = extractiveAnswer({ question: "When did we move to Lisbon?", context: lisbonChat, history: [] })
+    expect(answer.mode).toBe("offline")
+    expect(answer.citedMessageIds[0]).toBe("m2")
+    expect(answer.citedMessageIds).toContain("m3")
+    expect(answer.citedMessageIds).not.toContain("m1")
+    expect(answer.citedMessageIds).not.toContain("m4")
+    expect(answer.text).toMatch(/offline/i)
+    expect(answer.text).toContain("Bruno (2024-03-01 14:05): We're moving to Lisbon in March!")
+  })
+
+  it("weighs rare terms more and quotes at most three messages", () => {
+    const context = [
+      message("a", "Ana", "2024-01-01T10:00:00", "dinner at the beach"),
+      message("b", "Bruno", "2024-01-02T10:00:00", "dinner again"),
+      message("c", "Ana", "2024-01-03T10:00:00", "dinner with Carla at the sushi place"),
+      message("d", "Bruno", "2024-01-04T10:00:00", "dinner?"),
+      message("e", "Ana", "2024-01-05T10:00:00", "dinner was fine")
+    ]
+    const answer = extractiveAnswer({ question: "where was the sushi dinner", context, history: [] })
+    expect(answer.citedMessageIds[0]).toBe("c")
+    expect(answer.citedMessageIds.length).toBeLessThanOrEqual(3)
+  })
+
+  it("says nothing was found and cites nothing for an empty context", () =>
+    Effect.gen(function*() {
+      const llm = yield* Llm
+      const answer = yield* llm.answer({ question: "When did we move?", context: [], history: [] })
+      expect(answer).toMatchObject({ citedMessageIds: [], mode: "offline" })
+      expect(answer.text).toMatch(/offline/i)
+      expect(answer.text).toMatch(/no messages/i)
+    }).pipe(Effect.provide(OfflineLive), Effect.runPromise))
+})
+
+describe("layer choice", () => {
+  it.effect("offline without GEMINI_API_KEY (or with a blank one), Gemini with one", () =>
+    Effect.gen(function*() {
+      const none = yield* Effect.provide(Llm, LlmLive).pipe(withConfig({}))
+      expect(none.mode).toBe("offline")
+      const blank = yield* Effect.provide(Llm, LlmLive).pipe(withConfig({ GEMINI_API_KEY: "  " }))
+      expect(blank.mode).toBe("offline")
+      const gemini = yield* Effect.provide(Llm, LlmLive).pipe(
+        withConfig({ GEMINI_API_KEY: "k", GEMINI_BASE_URL: "http://127.0.0.1:9" })
+      )
+      expect(gemini.mode).toBe("gemini")
+      expect(gemini.embedder).toBe("gemini-embedding-001@768")
+    }))
+})
+
+describe("Retry-After", () => {
+  it("is read from retry-after-ms, Retry-After seconds or date, and the RetryInfo body", () => {
+    const now = Date.parse("2026-01-01T00:00:00Z")
+    const ms = (headers: Record<string, string>, body = "") =>
+      Duration.toMillis(retryAfterOf(new Headers(headers), body, now) ?? Duration.infinity)
+    expect(ms({ "retry-after-ms": "250" })).toBe(250)
+    expect(ms({ "retry-after": "3" })).toBe(3000)
+    expect(ms({ "retry-after": "Thu, 01 Jan 2026 00:00:07 GMT" })).toBe(7000)
+    expect(ms({}, `{"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"17s"}]}}`))
+      .toBe(17000)
+    expect(retryAfterOf(new Headers(), "{}", now)).toBeUndefined()
+  })
+
+  it.effect("is a lower bound on the next delay (how many retries is shown against the fake server)", () =>
+    Effect.gen(function*() {
+      const schedule = retrySchedule({
+        maxRetries: 3,
+        retryBaseDelay: Duration.millis(10),
+        retryMaxDelay: Duration.seconds(20)
+      }).pipe(Schedule.delays)
+      const busy = (retryAfter?: number) =>
+        new GeminiFailure({
+          reason: "http",
+          status: 429,
+          detail: "busy",
+          ...(retryAfter === undefined ? {} : { retryAfter: Duration.seconds(retryAfter) })
+        })
+      const plain = Chunk.toReadonlyArray(yield* Schedule.run(schedule, 0, [busy(), busy(), busy()]))
+      // 10, 20, 40 ms, jittered.
+      expect(plain.map(Duration.toMillis).every((millis) => millis > 0 && millis < 100)).toBe(true)
+      const hinted = Chunk.toReadonlyArray(yield* Schedule.run(schedule, 0, [busy(5)]))
+      expect(Duration.toMillis(hinted[0]!)).toBeGreaterThanOrEqual(5000)
+    }))
+})
+
+class Fake extends Context.Tag("test/FakeGemini")<Fake, FakeGemini>() {}
+
+const exporter = new InMemorySpanExporter()
+const TracingTest = NodeSdk.layer(() => ({
+  resource: { serviceName: "chatsight-test" },
+  spanProcessor: new SimpleSpanProcessor(exporter)
+}))
+
+// On the live clock: retries and timeouts must really wait (the configured delays are tiny).
+layer(Layer.merge(Layer.scoped(Fake, fakeGemini), TracingTest), { excludeTestServices: true })("Gemini against a fake server", (it) => {
+  /** The Gemini model on the fake server, with tiny retry delays. */
+  const gemini = (fake: FakeGemini, overrides: Record<string, string> = {}) =>
+    Effect.provide(Llm, GeminiLive).pipe(
+      withConfig({
+        GEMINI_API_KEY: "test-key",
+        GEMINI_BASE_URL: fake.url,
+        GEMINI_MAX_RETRIES: "3",
+        GEMINI_RETRY_BASE_DELAY: "1 millis",
+        GEMINI_RETRY_MAX_DELAY: "50 millis",
+        GEMINI_TIMEOUT: "5 seconds",
+        ...overrides
+      })
+    )
+
+  const fresh = Effect.tap(Fake, (fake) => Effect.sync(() => fake.reset()))
+
+  it.effect("embeds in batches of 100, in order, 768 long and re-normalised to unit length", () =>
+    Effect.gen(function*() {
+      const fake = yield* fresh
+      const llm = yield* gemini(fake)
+      expect(llm.mode).toBe("gemini")
+      expect(llm.embedder).toBe("gemini-embedding-001@768")
+      const texts = Array.from({ length: 250 }, (_, i) => `message number ${i}`)
+      const vectors = yield* llm.embed(texts, "document")
+      expect(vectors).toHaveLength(250)
+      for (const vector of vectors) {
+        expect(vector).toHaveLength(dimensions)
+        expect(norm(vector)).toBeCloseTo(1, 10)
+      }
+      // In order: each vector is the fake's vector for its own text, scaled.
+      for (const i of [0, 99, 100, 249]) {
+        const expected = fakeVector(texts[i]!, dimensions)
+        expect(cosine(vectors[i]!, expected)).toBeCloseTo(1, 10)
+      }
+      expect(fake.requests).toHaveLength(3)
+      expect(fake.requests.every((request) => request.action === "batchEmbedContents")).toBe(true)
+      expect(fake.requests[0]!.path).toBe("/v1beta/models/gemini-embedding-001:batchEmbedContents")
+      expect(fake.requests[0]!.apiKey).toBe("test-key")
+      const sizes = fake.requests.map((request) => JSON.stringify(request.body).match(/"taskType"/g)?.length)
+      expect([...sizes].sort()).toEqual([100, 100, 50])
+      expect(JSON.stringify(fake.requests[0]!.body)).toContain(`"outputDimensionality":${dimensions}`)
+      expect(JSON.stringify(fake.requests[0]!.body)).toContain(`"taskType":"RETRIEVAL_DOCUMENT"`)
+    }))
+
+  it.effect("uses the query task type for questions, sends no blank texts, and makes no call for none", () =>
+    Effect.gen(function*() {
+      const fake = yield* fresh
+      const llm = yield* gemini(fake)
+      expect(yield* llm.embed([], "query")).toEqual([])
+      expect(fake.requests).toHaveLength(0)
+      const [question, blank] = yield* llm.embed(["when did we move?", "  "], "query")
+      expect(norm(question!)).toBeCloseTo(1, 10)
+      expect(blank!.every((value) => value === 0)).toBe(true)
+      expect(fake.requests).toHaveLength(1)
+      const body = JSON.stringify(fake.requests[0]!.body)
+      expect(body).toContain(`"taskType":"RETRIEVAL_QUERY"`)
+      expect(body.match(/"taskType"/g)).toHaveLength(1)
+    }))
+
+  it.effect("answers from the JSON reply and cites only ids it was given", () =>
+    Effect.gen(function*() {
+      const fake = yield* fresh
+      fake.answerWith(JSON.stringify({ answer: "In March 2024.", message_ids: ["m2", "m99", "[m3]", "m2"] }))
+      const llm = yield* gemini(fake)
+      const answer = yield* llm.answer({
+        question: "When did we move to Lisbon?",
+        context: lisbonChat,
+        history: [{ role: "user", content: "Who is Bruno?" }, { role: "assistant", content: "Ana's brother." }]
+      })
+      expect(answer).toEqual({ text: "In March 2024.", citedMessageIds: ["m2", "m3"], mode: "gemini" })
+      expect(fake.requests).toHaveLength(1)
+      const request = fake.requests[0]!
+      expect(request.path).toBe("/v1beta/models/gemini-2.5-flash:generateContent")
+      const body = JSON.stringify(request.body)
+      expect(body).toContain("application/json")
+      expect(body).toContain("message_ids")
+      expect(body).toContain("ONLY the chat messages")
+      // History first, then the numbered messages with the question.
+      const history = body.indexOf("Who is Bruno?")
+      const context = body.indexOf("[m2] Bruno, 2024-03-01 14:05: We're moving to Lisbon in March!")
+      const question = body.indexOf("Question: When did we move to Lisbon?")
+      expect(history).toBeGreaterThan(-1)
+      expect(context).toBeGreaterThan(history)
+      expect(question).toBeGreaterThan(context)
+      expect(body).toContain(`"role":"model"`)
+    }))
+
+  it.effect("records Llm.answer (with token counts) and Llm.embed spans", () =>
+    Effect.gen(function*() {
+      const fake = yield* fresh
+      exporter.reset()
+      const llm = yield* gemini(fake)
+      yield* llm.answer({ question: "When did we move to Lisbon?", context: lisbonChat, history: [] })
+      yield* llm.embed(["a", "b"], "document")
+      const spans = exporter.getFinishedSpans()
+      const answer = spans.find((span) => span.name === "Llm.answer")
+      expect(answer?.attributes).toMatchObject({
+        model: "gemini-2.5-flash",
+        prompt_tokens: 120,
+        candidates_tokens: 30,
+        total_tokens: 150
+      })
+      const embed = spans.find((span) => span.name === "Llm.embed")
+      expect(embed?.attributes).toMatchObject({ count: 2, embedder: "gemini-embedding-001@768", model: "gemini-embedding-001" })
+    }))
+
+  it.effect("answers without a call, citing nothing, when there is no context", () =>
+    Effect.gen(function*() {
+      const fake = yield* fresh
+      const llm = yield* gemini(fake)
+      const answer = yield* llm.answer({ question: "anything?", context: [], history: [] })
+      expect(answer).toMatchObject({ citedMessageIds: [], mode: "gemini" })
+      expect(fake.requests).toHaveLength(0)
+    }))
+
+  it.effect("retries two 429s (with Retry-After) and then succeeds", () =>
+    Effect.gen(function*() {
+      const fake = yield* fresh
+      fake.failNext(2, { status: 429, retryAfter: "0" })
+      const llm = yield* gemini(fake)
+      const answer = yield* llm.answer({ question: "When did we move to Lisbon?", context: lisbonChat, history: [] })
+      expect(answer.text).toBe(JSON.parse(defaultAnswer).answer)
+      expect(answer.citedMessageIds).toEqual(["m2"])
+      expect(fake.requests).toHaveLength(3)
+    }))
+
+  it.effect("retries 503s on embeddings too", () =>
+    Effect.gen(function*() {
+      const fake = yield* fresh
+      fake.failNext(1, { status: 503 })
+      const llm = yield* gemini(fake)
+      const vectors = yield* llm.embed(["hello"], "document")
+      expect(vectors).toHaveLength(1)
+      expect(fake.requests).toHaveLength(2)
+    }))
+
+  it.effect("gives up at once when Retry-After is longer than the longest delay", () =>
+    Effect.gen(function*() {
+      const fake = yield* fresh
+      fake.failNext(5, { status: 429, retryAfter: "120" })
+      const llm = yield* gemini(fake)
+      const error = yield* Effect.flip(llm.embed(["hello"], "document"))
+      expect(error).toBeInstanceOf(UpstreamUnavailable)
+      expect(fake.requests).toHaveLength(1)
+    }))
+
+  it.effect("fails with UpstreamUnavailable after the configured retries on a permanent 500", () =>
+    Effect.gen(function*() {
+      const fake = yield* fresh
+      fake.failAlways({ status: 500 })
+      const llm = yield* gemini(fake, { GEMINI_MAX_RETRIES: "2" })
+      const error = yield* Effect.flip(
+        llm.answer({ question: "When did we move to Lisbon?", context: lisbonChat, history: [] })
+      )
+      expect(error).toBeInstanceOf(UpstreamUnavailable)
+      expect(error.message).toBe("The language model is unavailable; please retry shortly")
+      expect(fake.requests).toHaveLength(3)
+    }))
+
+  it.effect("does not retry a refused request (400)", () =>
+    Effect.gen(function*() {
+      const fake = yield* fresh
+      fake.failAlways({ status: 400 })
+      const llm = yield* gemini(fake)
+      const error = yield* Effect.flip(llm.embed(["hello"], "document"))
+      expect(error).toBeInstanceOf(UpstreamUnavailable)
+      expect(fake.requests).toHaveLength(1)
+    }))
+
+  it.effect("fails with UpstreamUnavailable when the answer is not the JSON asked for, after retries", () =>
+    Effect.gen(function*() {
+      const fake = yield* fresh
+      const llm = yield* gemini(fake, { GEMINI_MAX_RETRIES: "1" })
+      for (const reply of ["Sure! You moved in March.", JSON.stringify({ answer: "March", ids: ["m2"] })]) {
+        fake.reset()
+        fake.answerWith(reply)
+        const error = yield* Effect.flip(
+          llm.answer({ question: "When did we move to Lisbon?", context: lisbonChat, history: [] })
+        )
+        expect(error).toBeInstanceOf(UpstreamUnavailable)
+        expect(error.message).toMatch(/could not be read/)
+        expect(fake.requests).toHaveLength(2)
+      }
+    }))
+
+  it.effect("fails with UpstreamUnavailable when the server does not reply in time", () =>
+    Effect.gen(function*() {
+      const fake = yield* fresh
+      fake.delayReplies(2_000)
+      const llm = yield* gemini(fake, { GEMINI_TIMEOUT: "150 millis", GEMINI_MAX_RETRIES: "1" })
+      const error = yield* Effect.flip(llm.embed(["hello"], "document"))
+      expect(error).toBeInstanceOf(UpstreamUnavailable)
+      expect(error.message).toBe("The language model is unavailable; please retry shortly")
+      expect(fake.requests).toHaveLength(2)
+    }))
+})
