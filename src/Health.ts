@@ -1,6 +1,12 @@
-/** Health: whether each dependency answers, the worker's state and backlog, and the pool's counters. */
+/**
+ * Health: whether each dependency answers (database, vector store), the language model in use, the
+ * worker's state and backlog, and the pool's counters. Only the database decides 200 or 503: without
+ * it nothing works, while the others degrade single features.
+ */
 import { Clock, Effect, Option } from "effect"
 import { Database } from "./Database.js"
+import { Llm } from "./Llm.js"
+import { Vector } from "./Vector.js"
 import { Jobs, Worker } from "./Worker.js"
 import packageJson from "../package.json" with { type: "json" }
 
@@ -12,6 +18,8 @@ export class Health extends Effect.Service<Health>()("chatsight/Health", {
     const jobs = yield* Jobs
     // An instance may serve HTTP without running background jobs (tests, or a web-only deployment).
     const worker = yield* Effect.serviceOption(Worker)
+    const vector = yield* Vector
+    const llm = yield* Llm
     const startedAt = yield* Clock.currentTimeMillis
 
     const workerCheck = Effect.gen(function*() {
@@ -37,7 +45,10 @@ export class Health extends Effect.Service<Health>()("chatsight/Health", {
         uptime_seconds: Math.floor((now - startedAt) / 1000),
         checks: {
           database: { status: up ? "up" as const : "down" as const, backend, latency_ms: now - start },
-          worker: up ? yield* workerCheck : { status: Option.isSome(worker) ? "running" as const : "absent" as const, in_flight: 0, backlog: null }
+          worker: up ? yield* workerCheck : { status: Option.isSome(worker) ? "running" as const : "absent" as const, in_flight: 0, backlog: null },
+          vector: yield* vector.health,
+          // Not called here: a health probe should not spend model quota. Its failures show as 503s.
+          llm: { mode: llm.mode, embedder: llm.embedder }
         }
       }
     }).pipe(Effect.withSpan("Health.report"))

@@ -7,12 +7,12 @@ import { DatabaseLive } from "./Database.js"
 import { HttpAppLive } from "./Http.js"
 import { LoggingLive } from "./Logging.js"
 import { TracingLive } from "./Tracing.js"
-import { JobHandlers, Worker } from "./Worker.js"
+import { JobHandlers, Jobs, Worker } from "./Worker.js"
 import { PurgeChat } from "./Chats/Purge.js"
 import { ChatsRepo } from "./Chats/Repo.js"
 import { ParserThreads } from "./Ingest/Thread.js"
 import { LlmLive } from "./Llm/Live.js"
-import { EmbedChat } from "./Rag/Embedding.js"
+import { EmbedChat, embedMissing } from "./Rag/Embedding.js"
 import { RagRepo } from "./Rag/Repo.js"
 import { VectorLive } from "./Vector/Live.js"
 import type { Llm } from "./Llm.js"
@@ -49,6 +49,14 @@ const WorkerLive = Worker.Default.pipe(
   Layer.provide([ChatsRepo.Default, RagRepo.Default, LlmLive, VectorLive])
 )
 
+/** At start, queues the embedding of chats the configured embedder has not embedded yet. */
+const EmbedMissingLive = Layer.effectDiscard(
+  embedMissing.pipe(
+    Effect.catchAll((error) => Effect.logWarning("Could not queue chats for embedding", error)),
+    Effect.forkDaemon
+  )
+).pipe(Layer.provide([RagRepo.Default, Jobs.Default, LlmLive]))
+
 /** Starts a parsing thread at boot, so the first upload does not wait for one. */
 const WarmParserLive = Layer.effectDiscard(Effect.flatMap(ParserThreads, (threads) => threads.warm)).pipe(
   Layer.provide(ParserThreads.Default)
@@ -56,7 +64,7 @@ const WarmParserLive = Layer.effectDiscard(Effect.flatMap(ParserThreads, (thread
 
 // The worker is built before the HTTP server (health reports it), so on shutdown the server stops
 // first, then the worker drains, then the pool closes.
-const MainLive = Layer.mergeAll(HttpAppLive.pipe(Layer.provide(ServerLive)), WarmParserLive).pipe(
+const MainLive = Layer.mergeAll(HttpAppLive.pipe(Layer.provide(ServerLive)), WarmParserLive, EmbedMissingLive).pipe(
   Layer.provide(WorkerLive),
   Layer.provide(DatabaseLive),
   Layer.provide(TracingLive),

@@ -18,7 +18,12 @@ export const HealthReport = Schema.Struct({
   status: Schema.Literal("ok", "unavailable"),
   version: Schema.String,
   uptime_seconds: Schema.Int,
-  checks: Schema.Struct({ database: Check, worker: WorkerCheck })
+  checks: Schema.Struct({
+    database: Check,
+    worker: WorkerCheck,
+    vector: Schema.Struct({ status: Schema.Literal("up", "down"), backend: Schema.Literal("postgres", "qdrant") }),
+    llm: Schema.Struct({ mode: Schema.Literal("gemini", "offline"), embedder: Schema.String })
+  })
 }).annotations({ identifier: "HealthReport" })
 
 export const PoolStats = Schema.Struct({

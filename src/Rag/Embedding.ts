@@ -6,7 +6,8 @@
 import { Effect, Option, Schema } from "effect"
 import { Llm } from "../Llm.js"
 import { Vector } from "../Vector.js"
-import { jobHandler } from "../Worker.js"
+import { Jobs, jobHandler } from "../Worker.js"
+import { embedJobKey } from "./Keys.js"
 import { chunkMessages } from "./Chunker.js"
 import { RagRepo } from "./Repo.js"
 
@@ -62,3 +63,24 @@ export const EmbedChat = jobHandler({
       yield* Effect.logInfo("Chat embedded").pipe(Effect.annotateLogs({ chatId: chat_id, chunks: total, embedder }))
     }).pipe(Effect.withSpan("Rag.embedChat", { attributes: { chatId: chat_id, embedder } }))
 })
+
+/**
+ * Enqueues the embedding of every chat the configured embedder has not (fully) embedded: chats
+ * uploaded while no worker ran, and all chats after the embedder changes. The dedupe key makes it
+ * safe to run at every start and on several instances at once.
+ */
+export const embedMissing = Effect.gen(function*() {
+  const llm = yield* Llm
+  const repo = yield* RagRepo
+  const jobs = yield* Jobs
+  const chats = yield* repo.chatsToEmbed(llm.embedder)
+  for (const chat of chats) {
+    yield* jobs.send(EmbedChat, { chat_id: chat.id, embedder: llm.embedder }, {
+      dedupeKey: embedJobKey(chat.id, llm.embedder),
+      userId: chat.user_id
+    })
+  }
+  if (chats.length > 0) {
+    yield* Effect.logInfo("Chats queued for embedding").pipe(Effect.annotateLogs({ chats: chats.length, embedder: llm.embedder }))
+  }
+}).pipe(Effect.withSpan("Rag.embedMissing"))

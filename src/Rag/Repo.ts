@@ -73,7 +73,15 @@ export class RagRepo extends Effect.Service<RagRepo>()("chatsight/RagRepo", {
     const markEmbedded = (ids: ReadonlyArray<string>) =>
       sql`UPDATE chunks SET embedded_at = now() WHERE id = ANY(${ids}::bigint[])`.pipe(Effect.asVoid)
 
-    return { ownerOf, messagesOf, chunkCount, insertChunks, pending, markEmbedded } as const
+    /** Chats whose chunks are not all embedded by `embedder` (new chats, or an embedder change). */
+    const chatsToEmbed = (embedder: string) =>
+      sql<{ id: string; user_id: string }>`
+        SELECT c.id::text AS id, c.user_id FROM active_chats c
+        WHERE c.status = 'ready' AND (
+          NOT EXISTS (SELECT 1 FROM chunks k WHERE k.chat_id = c.id AND k.embedder = ${embedder})
+          OR EXISTS (SELECT 1 FROM chunks k WHERE k.chat_id = c.id AND k.embedder = ${embedder} AND k.embedded_at IS NULL))`
+
+    return { ownerOf, messagesOf, chunkCount, insertChunks, pending, markEmbedded, chatsToEmbed } as const
   })
 }) {}
 
