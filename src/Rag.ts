@@ -81,14 +81,15 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
       Effect.gen(function*() {
         const question = input.question.trim()
         if (question.length === 0) return yield* new ValidationError({ message: "question: must not be empty" })
-        if (question.length > maxQuestionLength) {
+        // Characters as people count them (an emoji is one), not UTF-16 units.
+        if ([...question].length > maxQuestionLength) {
           return yield* new ValidationError({ message: `question: must be at most ${maxQuestionLength} characters` })
         }
         const chat = yield* chats.find({ userId: input.userId, chatId: input.chatId }).pipe(
           Effect.flatMap(Option.match({ onNone: () => Effect.fail(chatNotFound(input.chatId)), onSome: Effect.succeed }))
         )
         const conversation = input.conversationId === undefined
-          ? yield* conversations.create({ userId: input.userId, chatId: chat.id, title: question.slice(0, 120) })
+          ? yield* conversations.create({ userId: input.userId, chatId: chat.id, title: Array.from(question).slice(0, 120).join("") })
           : yield* conversations.find({ userId: input.userId, conversationId: input.conversationId }).pipe(
             Effect.flatMap(Option.match({
               onNone: () => Effect.fail(conversationNotFound(input.conversationId ?? "")),

@@ -26,7 +26,10 @@ describe("the full-text query of a question", () => {
   })
 
   it("drops stop words and one-letter words, and keeps accents and digits", () => {
-    expect(anyWordQuery("¿Cuándo fue la mudanza a Lisboa en 2023?", new Set(["fue", "la", "en"]))).toBe("cuándo | mudanza | lisboa | 2023")
+    const stop = new Set(["fue", "la", "en"])
+    expect(anyWordQuery("¿Cuándo fue la mudanza a Lisboa en 2023?", (word) => stop.has(word))).toBe("cuándo | mudanza | lisboa | 2023")
+    // Nothing but stop words: search with them rather than with nothing.
+    expect(anyWordQuery("la en fue", (word) => stop.has(word))).toBe("la | en | fue")
   })
 
   it("cannot be broken by query syntax in the question", () => {

@@ -25,12 +25,15 @@ export const reciprocalRankFusion = <A>(
  * messages still finds them; ranking then favours chunks that match more of them. Words are letters
  * and digits only, so nothing the user types can break the query syntax.
  */
-export const anyWordQuery = (question: string, stopwords: ReadonlySet<string> = new Set()): string | null => {
+export const anyWordQuery = (question: string, isStopword: (word: string) => boolean = () => false): string | null => {
   const words = question
     .toLowerCase()
     .normalize("NFKC")
     .match(/[\p{L}\p{N}]+/gu)
   if (words === null) return null
-  const kept = [...new Set(words.filter((word) => word.length > 1 && !stopwords.has(word)))]
+  const meaningful = words.filter((word) => word.length > 1)
+  const content = meaningful.filter((word) => !isStopword(word))
+  // A question of nothing but function words ("where is it?") still searches with what it has.
+  const kept = [...new Set(content.length > 0 ? content : meaningful)]
   return kept.length === 0 ? null : kept.join(" | ")
 }

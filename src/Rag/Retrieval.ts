@@ -4,17 +4,13 @@
  * payloads. A chat still being indexed is searched by full text alone, and the result says so.
  */
 import { Effect } from "effect"
-import stopwords from "stopwords-iso/stopwords-iso.json" with { type: "json" }
 import { orDatabaseError } from "../Database.js"
 import { Llm } from "../Llm.js"
+import { isFunctionWord } from "../Llm/Offline.js"
 import { Vector } from "../Vector.js"
 import { anyWordQuery, reciprocalRankFusion } from "./Fusion.js"
 import { type ChunkHit, RagRepo, RetrievalRepo } from "./Repo.js"
 
-/** Words that say little about what a question is after, in the languages exports are mostly in. */
-const questionStopwords: ReadonlySet<string> = new Set(
-  (["en", "es", "pt", "fr", "de", "it", "nl"] as const).flatMap((language) => stopwords[language])
-)
 
 export type RetrievalMode = "hybrid" | "full-text"
 
@@ -32,16 +28,20 @@ export class Retrieval extends Effect.Service<Retrieval>()("chatsight/Retrieval"
       readonly k?: number
     }) =>
       Effect.gen(function*() {
-        const k = input.k ?? 6
-        const query = anyWordQuery(input.question, questionStopwords)
+        const k = input.k ?? 10
+        // Each list offers more candidates than are kept, so fusion can promote what both rank well.
+        const candidates = k * 2
+        // Only true function words are dropped: full stop-word lists hold words people ask about
+        // ("shed", "move", "home", "van").
+        const query = anyWordQuery(input.question, isFunctionWord)
         const { total } = yield* chunks.chunkCount(input.chatId, llm.embedder)
         const indexed = yield* repo.hasVectors(input.chatId, llm.embedder)
         const [textHits, vectorHits] = yield* Effect.all([
           query === null
             ? Effect.succeed<ReadonlyArray<ChunkHit>>([])
             : total > 0
-            ? repo.fullTextChunks({ chatId: input.chatId, embedder: llm.embedder, query, k })
-            : repo.fullTextMessages({ chatId: input.chatId, query, k }),
+            ? repo.fullTextChunks({ chatId: input.chatId, embedder: llm.embedder, query, k: candidates })
+            : repo.fullTextMessages({ chatId: input.chatId, query, k: candidates }),
           indexed
             ? Effect.flatMap(llm.embed([input.question], "query"), ([queryVector]) =>
               vector.search({
@@ -49,7 +49,7 @@ export class Retrieval extends Effect.Service<Retrieval>()("chatsight/Retrieval"
                 userId: input.userId,
                 embedder: llm.embedder,
                 vector: queryVector ?? [],
-                k
+                k: candidates
               })).pipe(
                 Effect.map((hits) =>
                   hits.map((hit): ChunkHit => ({

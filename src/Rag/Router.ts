@@ -37,13 +37,14 @@ const pad = (n: number) => String(n).padStart(2, "0")
 /** A month (with or without a year) or a year the question names, as an inclusive range. */
 const rangeIn = (question: string, latestYear: number | null): { from: string; to: string; label: string } | null => {
   const lower = question.toLowerCase()
-  const monthMatch = new RegExp(`\\b(${months.join("|")})\\b(?:\\s+(\\d{4}))?`).exec(lower)
-  if (monthMatch !== null) {
-    const month = months.indexOf(monthMatch[1]!) + 1
-    const year = monthMatch[2] !== undefined ? Number(monthMatch[2]) : latestYear
+  const monthMatch = new RegExp(`(\\b(?:in|during|since|until|of)\\s+)?\\b(${months.join("|")})\\b(?:\\s+(\\d{4}))?`).exec(lower)
+  // "May" is also a verb ("may I ask"): it names the month only after "in"-like words or before a year.
+  if (monthMatch !== null && (monthMatch[2] !== "may" || monthMatch[1] !== undefined || monthMatch[3] !== undefined)) {
+    const month = months.indexOf(monthMatch[2]!) + 1
+    const year = monthMatch[3] !== undefined ? Number(monthMatch[3]) : latestYear
     if (year === null) return null
     const last = new Date(Date.UTC(year, month, 0)).getUTCDate()
-    const name = monthMatch[1]!.charAt(0).toUpperCase() + monthMatch[1]!.slice(1)
+    const name = monthMatch[2]!.charAt(0).toUpperCase() + monthMatch[2]!.slice(1)
     return { from: `${year}-${pad(month)}-01 00:00:00`, to: `${year}-${pad(month)}-${pad(last)} 23:59:59`, label: `in ${name} ${year}` }
   }
   const yearMatch = /\b(?:in|during)\s+(\d{4})\b/.exec(lower)
@@ -69,6 +70,7 @@ export const routeQuestion = (
   if (/\bhow many messages\b/.test(lower) && !aboutContent) {
     return { kind: "count", author: participantIn(question, participants), range: rangeIn(question, latestYear) }
   }
+  if (aboutContent) return null
   if (/\b(first|earliest) message\b/.test(lower)) return { kind: "first", author: participantIn(question, participants) }
   if (/\b(last|latest|most recent) message\b/.test(lower)) return { kind: "last", author: participantIn(question, participants) }
   return null
