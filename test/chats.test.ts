@@ -4,7 +4,6 @@
  * deleting (with the purge job run by a real worker), sharing and the anonymised public page, and
  * isolation between users.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
@@ -15,7 +14,7 @@ import { PurgeChat } from "../src/Chats/Purge.js"
 import { ChatsRepo } from "../src/Chats/Repo.js"
 import { VectorLive } from "../src/Vector/Live.js"
 import { JobHandlers, Worker } from "../src/Worker.js"
-import { call, type Reply, TestApp, TestConfig, tokenFor } from "./support/TestApp.js"
+import { call, type Reply, TestApp, TestConfig, tokenFor, upload, type UploadFile, waitFor } from "./support/TestApp.js"
 
 // ---------------------------------------------------------------------------------------------------
 // Fixtures
@@ -147,34 +146,6 @@ const refused = (reply: Reply, status: number, code: string, ...mentions: Readon
 // ---------------------------------------------------------------------------------------------------
 // Requests
 
-interface UploadFile {
-  readonly name: string
-  readonly bytes: Uint8Array
-}
-
-/** POST /api/chats/upload as multipart/form-data: the `file` part (when given) and text fields. */
-const upload = (token: string, file: UploadFile | undefined, fields: Record<string, string> = {}) =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const form = new FormData()
-    for (const [key, value] of Object.entries(fields)) form.append(key, value)
-    if (file !== undefined) form.append("file", new Blob([Buffer.from(file.bytes)]), file.name)
-    const request = HttpClientRequest.post("/api/chats/upload").pipe(
-      HttpClientRequest.bearerToken(token),
-      HttpClientRequest.bodyFormData(form)
-    )
-    const response = yield* client.execute(request)
-    const text = yield* response.text
-    let parsed: unknown = text
-    try {
-      parsed = text.length === 0 ? null : JSON.parse(text)
-    } catch {
-      // not JSON: keep the text
-    }
-    const reply: Reply = { status: response.status, headers: response.headers, body: parsed }
-    return reply
-  }).pipe(Effect.scoped, Effect.orDie)
-
 /** Uploads and expects a new chat (201). */
 const uploadNew = (token: string, file: UploadFile, fields: Record<string, string> = {}) =>
   Effect.flatMap(upload(token, file, fields), body(201, Uploaded)).pipe(
@@ -221,17 +192,6 @@ const pages = <A, R>(
     return seen
   })
 
-/** Polls `probe` until `done` holds; dies after 30 s (a bound, not a timing assertion). */
-const waitFor = <A, E, R>(description: string, probe: Effect.Effect<A, E, R>, done: (a: A) => boolean) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + 30_000
-    while (true) {
-      const value = yield* probe
-      if (done(value)) return value
-      if (Date.now() > deadline) return yield* Effect.dieMessage(`Timed out waiting for ${description}`)
-      yield* Effect.sleep("100 millis")
-    }
-  })
 
 /** The words of a text, lower-cased, letters and digits only. */
 const wordsOf = (text: string) => text.toLowerCase().split(/[^\p{L}\p{N}+]+/u).filter((word) => word.length > 0)

@@ -6,7 +6,6 @@
  * removal of a chat's chunks and vectors when the chat is deleted. Tests headed by a BUG comment fail
  * until the defect in src that the comment describes is fixed.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
@@ -21,7 +20,7 @@ import { RagRepo } from "../src/Rag/Repo.js"
 import { Vector } from "../src/Vector.js"
 import { VectorLive } from "../src/Vector/Live.js"
 import { Jobs, JobHandlers, type RunningJob, Worker } from "../src/Worker.js"
-import { call, type Reply, TestApp, TestConfig, tokenFor } from "./support/TestApp.js"
+import { call, type Reply, TestApp, TestConfig, tokenFor, upload, waitFor } from "./support/TestApp.js"
 
 // ---------------------------------------------------------------------------------------------------
 // The fixture: a fictional Android export (day first, 24 h), three people, six conversations on
@@ -170,29 +169,13 @@ const refused = (reply: Reply, status: number, code: string, ...mentions: Readon
 // ---------------------------------------------------------------------------------------------------
 // Requests
 
-/** POST /api/chats/upload as multipart/form-data, expecting a new chat. */
+/** POST /api/chats/upload, expecting a new chat. */
 const uploadNew = (token: string, file: { readonly name: string; readonly bytes: Uint8Array }) =>
   Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const form = new FormData()
-    form.append("file", new Blob([Buffer.from(file.bytes)]), file.name)
-    const response = yield* client.execute(
-      HttpClientRequest.post("/api/chats/upload").pipe(
-        HttpClientRequest.bearerToken(token),
-        HttpClientRequest.bodyFormData(form)
-      )
-    )
-    const text = yield* response.text
-    let parsed: unknown = text
-    try {
-      parsed = text.length === 0 ? null : JSON.parse(text)
-    } catch {
-      // not JSON: keep the text
-    }
-    const chat = yield* body(201, Uploaded)({ status: response.status, headers: response.headers, body: parsed })
+    const chat = yield* body(201, Uploaded)(yield* upload(token, file))
     expect(chat.created).toBe(true)
     return chat
-  }).pipe(Effect.scoped, Effect.orDie)
+  })
 
 /** A token for a user who has called POST /api/users/store. */
 const user = (sub: string) =>
@@ -214,17 +197,6 @@ const ask = (token: string, chatId: string, question: string, conversationId?: s
 const vectorStatus = (token: string, chatId: string) =>
   Effect.flatMap(call("GET", `/api/chats/${chatId}/vector-status`, { token }), body(200, VectorStatus))
 
-/** Polls `probe` until `done` holds; dies after 30 s (a bound, not a timing assertion). */
-const waitFor = <A, E, R>(description: string, probe: Effect.Effect<A, E, R>, done: (a: A) => boolean) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + 30_000
-    while (true) {
-      const value = yield* probe
-      if (done(value)) return value
-      if (Date.now() > deadline) return yield* Effect.dieMessage(`Timed out waiting for ${description}`)
-      yield* Effect.sleep("100 millis")
-    }
-  })
 
 /** Polls the vector status until it is ready; returns every status seen. */
 const untilReady = (token: string, chatId: string) =>

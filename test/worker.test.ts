@@ -11,7 +11,7 @@ import { SqlLive } from "../src/Database.js"
 import * as Pool from "../src/Database/Pool.js"
 import { type JobHandler, jobHandler, JobHandlers, Jobs, type JobState, PermanentJobError, Worker } from "../src/Worker.js"
 import { withDatabase } from "./support/backend.js"
-import { backend, needsPostgres, onPostgres, TestConfig, TestDatabase } from "./support/TestApp.js"
+import { backend, needsPostgres, onPostgres, TestConfig, TestDatabase, waitFor } from "./support/TestApp.js"
 
 /** Handler side effects: the primary key makes a second run of the same job fail loudly. */
 const Scratch = Layer.effectDiscard(
@@ -71,17 +71,6 @@ const hangingHandler = (kind: string, started: Deferred.Deferred<string>, interr
 
 class Boom extends Data.TaggedError("Boom")<{ readonly message: string }> {}
 
-/** Polls `probe` until `done` holds; dies after 30 s (a bound, not a timing assertion). */
-const waitFor = <A, E, R>(description: string, probe: Effect.Effect<A, E, R>, done: (a: A) => boolean) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + 30_000
-    while (true) {
-      const value = yield* probe
-      if (done(value)) return value
-      if (Date.now() > deadline) return yield* Effect.dieMessage(`Timed out waiting for ${description}`)
-      yield* Effect.sleep("50 millis")
-    }
-  })
 
 const statusOf = (id: string) => Effect.flatMap(Jobs, (jobs) => jobs.status(id))
 

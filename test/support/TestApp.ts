@@ -3,7 +3,7 @@
  * or PGlite, see globalSetup.ts), the real HTTP application on a random port, and a client for it.
  */
 import { PGlite } from "@electric-sql/pglite"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
 import { randomUUID } from "node:crypto"
@@ -125,6 +125,18 @@ export interface Reply {
   readonly body: unknown
 }
 
+/** Reads a whole reply: status, headers, and the body as JSON when it is JSON. */
+const readReply = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.map(response.text, (text): Reply => {
+    let body: unknown = text
+    try {
+      body = text.length === 0 ? null : JSON.parse(text)
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, headers: response.headers, body }
+  })
+
 /** Sends a request to the application under test and reads the whole reply. */
 export const call = (
   method: "GET" | "POST" | "PUT" | "DELETE" | "OPTIONS",
@@ -137,13 +149,36 @@ export const call = (
     if (options.token !== undefined) request = HttpClientRequest.bearerToken(request, options.token)
     if (options.json !== undefined) request = yield* HttpClientRequest.bodyJson(request, options.json)
     if (options.body !== undefined) request = HttpClientRequest.bodyText(request, options.body, "application/json")
-    const response = yield* client.execute(request)
-    const text = yield* response.text
-    let body: unknown = text
-    try {
-      body = text.length === 0 ? null : JSON.parse(text)
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: response.status, headers: response.headers, body } as Reply
+    return yield* readReply(yield* client.execute(request))
   }).pipe(Effect.scoped, Effect.orDie)
+
+export interface UploadFile {
+  readonly name: string
+  readonly bytes: Uint8Array
+}
+
+/** POST /api/chats/upload as multipart/form-data: the `file` part (when given) and text fields. */
+export const upload = (token: string, file: UploadFile | undefined, fields: Record<string, string> = {}) =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const form = new FormData()
+    for (const [key, value] of Object.entries(fields)) form.append(key, value)
+    if (file !== undefined) form.append("file", new Blob([Buffer.from(file.bytes)]), file.name)
+    const request = HttpClientRequest.post("/api/chats/upload").pipe(
+      HttpClientRequest.bearerToken(token),
+      HttpClientRequest.bodyFormData(form)
+    )
+    return yield* readReply(yield* client.execute(request))
+  }).pipe(Effect.scoped, Effect.orDie)
+
+/** Polls `probe` until `done` holds; dies after 30 s (a bound, not a timing assertion). */
+export const waitFor = <A, E, R>(description: string, probe: Effect.Effect<A, E, R>, done: (a: A) => boolean) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + 30_000
+    while (true) {
+      const value = yield* probe
+      if (done(value)) return value
+      if (Date.now() > deadline) return yield* Effect.dieMessage(`Timed out waiting for ${description}`)
+      yield* Effect.sleep("50 millis")
+    }
+  })
