@@ -29,8 +29,9 @@ export class Retrieval extends Effect.Service<Retrieval>()("chatsight/Retrieval"
     }) =>
       Effect.gen(function*() {
         const k = input.k ?? 10
-        // Each list offers more candidates than are kept, so fusion can promote what both rank well.
-        const candidates = k * 2
+        // Each list offers as many candidates as are kept: deeper lists (2k) let generic chunks that
+        // both lists rank low crowd out the one full text ranks first (bench:rag, recall@10 0.772 vs 0.778).
+        const candidates = k
         // Only true function words are dropped: full stop-word lists hold words people ask about
         // ("shed", "move", "home", "van").
         const query = anyWordQuery(input.question, isFunctionWord)
