@@ -116,7 +116,7 @@ export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/Re
         sql`SELECT c.id::text AS id, c.first_message_id::text AS first_message_id, c.last_message_id::text AS last_message_id
             FROM chunks c, to_tsquery('simple', ${query}) q
             WHERE c.chat_id = ${chatId}::uuid AND c.embedder = ${embedder} AND c.search @@ q
-            ORDER BY ts_rank_cd(c.search, q) DESC, c.seq LIMIT ${k}`
+            ORDER BY ts_rank(c.search, q) DESC, c.seq LIMIT ${k}`
     })
 
     /** Before a chat has chunks: messages matching any word of the question, best first. */
@@ -127,7 +127,7 @@ export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/Re
         sql`SELECT m.id::text AS id, m.id::text AS first_message_id, m.id::text AS last_message_id
             FROM messages m, to_tsquery('simple', ${query}) q
             WHERE m.chat_id = ${chatId}::uuid AND m.kind IN ('text', 'edited') AND to_tsvector('simple', m.text) @@ q
-            ORDER BY ts_rank_cd(to_tsvector('simple', m.text), q) DESC, m.seq LIMIT ${k}`
+            ORDER BY ts_rank(to_tsvector('simple', m.text), q) DESC, m.seq LIMIT ${k}`
     })
 
     /** The messages the chunks cover, from the messages table, in file order, each once. */
