@@ -6,9 +6,7 @@
  */
 import { expect, layer } from "@effect/vitest"
 import { Effect, Fiber, Layer, Redacted } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
-import { connect, createServer } from "node:net"
-import { fileURLToPath } from "node:url"
+import { connect } from "node:net"
 import * as Pg from "pg"
 import {
   audience,
@@ -20,71 +18,7 @@ import {
   testSecret,
   tokenFor
 } from "./support/TestApp.js"
-
-const projectRoot = fileURLToPath(new URL("..", import.meta.url))
-
-/** A port nothing listens on: the OS picks one, and it is released at once. */
-const freePort = Effect.promise(() =>
-  new Promise<number>((resolve, reject) => {
-    const probe = createServer()
-    probe.once("error", reject)
-    probe.listen({ host: "127.0.0.1", port: 0 }, () => {
-      const address = probe.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
-)
-
-interface Exit {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-}
-
-interface ServerProcess {
-  readonly child: ChildProcess
-  readonly exited: Promise<Exit>
-  /** Everything the process wrote to stdout and stderr so far. */
-  readonly output: () => string
-}
-
-/**
- * Starts `tsx src/main.ts` in a process group of its own (tsx runs the server in a child process and
- * relays signals to it). Its output is kept in memory. Should the test end with it still running,
- * the whole group is killed.
- */
-const startServer = (env: Record<string, string>) =>
-  Effect.acquireRelease(
-    Effect.sync((): ServerProcess => {
-      const inherited = Object.fromEntries(
-        ["PATH", "HOME", "TMPDIR", "LANG"].flatMap((name) => {
-          const value = process.env[name]
-          return value === undefined ? [] : [[name, value]]
-        })
-      )
-      const child = spawn("node_modules/.bin/tsx", ["src/main.ts"], {
-        cwd: projectRoot,
-        env: { ...inherited, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-        detached: true
-      })
-      const chunks: Array<string> = []
-      child.stdout?.on("data", (chunk: Buffer) => chunks.push(chunk.toString("utf8")))
-      child.stderr?.on("data", (chunk: Buffer) => chunks.push(chunk.toString("utf8")))
-      // "close" comes after "exit", once the output has been read to its end.
-      const exited = new Promise<Exit>((resolve) => {
-        child.once("close", (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal }))
-      })
-      return { child, exited, output: () => chunks.join("") }
-    }),
-    ({ child, exited }) =>
-      Effect.promise(async () => {
-        if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-          process.kill(-child.pid, "SIGKILL")
-          await exited
-        }
-      })
-  )
+import { freePort, startServer } from "./support/serverProcess.js"
 
 interface Reply {
   readonly status: number
