@@ -41,7 +41,7 @@ export interface VectorQuery {
 export type VectorError = DatabaseError | UpstreamUnavailable
 
 export interface VectorStore {
-  readonly backend: "postgres" | "qdrant"
+  readonly backend: "postgres" | "qdrant" | "memory"
   /** Stores (or replaces) vectors; idempotent by chunk id. */
   readonly upsert: (vectors: ReadonlyArray<ChunkVector>) => Effect.Effect<void, VectorError>
   /** The `k` closest chunks of one chat of one user, made by `embedder`, closest first. */
@@ -50,7 +50,7 @@ export interface VectorStore {
   readonly deleteChat: (chatId: string) => Effect.Effect<void, VectorError>
   /** Removes every vector of a user (account erasure). */
   readonly deleteUser: (userId: string) => Effect.Effect<void, VectorError>
-  readonly health: Effect.Effect<{ readonly status: "up" | "down"; readonly backend: "postgres" | "qdrant" }>
+  readonly health: Effect.Effect<{ readonly status: "up" | "down"; readonly backend: "postgres" | "qdrant" | "memory" }>
 }
 
 export class Vector extends Context.Tag("chatsight/Vector")<Vector, VectorStore>() {}

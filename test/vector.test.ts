@@ -1,5 +1,5 @@
 /**
- * The `Vector` contract, one set of behaviour tests run against both live layers: pgvector on a fresh
+ * The `Vector` contract, one set of behaviour tests run against both live layers and the in-memory test layer: pgvector on a fresh
  * database and Qdrant on a test double that holds every request to Qdrant's OpenAPI contract.
  */
 import { SqlClient } from "@effect/sql"
@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto"
 import * as Net from "node:net"
 import { UpstreamUnavailable } from "../src/Domain/Errors.js"
 import { type ChunkVector, dimensions, Vector } from "../src/Vector.js"
+import { VectorMemory } from "../src/Vector/Memory.js"
 import { VectorLive } from "../src/Vector/Live.js"
 import { VectorPostgres } from "../src/Vector/Postgres.js"
 import { indexedFields, VectorQdrant } from "../src/Vector/Qdrant.js"
@@ -261,6 +262,8 @@ const qdrantOnDouble = (config: Record<string, string> = {}) =>
   Layer.unwrapEffect(
     Effect.map(QdrantDouble, (double) => VectorQdrant.pipe(Layer.provide(TestConfig({ QDRANT_URL: double.url, ...config }))))
   ).pipe(Layer.orDie)
+
+behaves("the in-memory test layer", Layer.merge(VectorMemory, QdrantFixtures))
 
 behaves<QdrantDouble>(
   "Qdrant (contract-checked double)",

@@ -21,7 +21,7 @@ export const HealthReport = Schema.Struct({
   checks: Schema.Struct({
     database: Check,
     worker: WorkerCheck,
-    vector: Schema.Struct({ status: Schema.Literal("up", "down"), backend: Schema.Literal("postgres", "qdrant") }),
+    vector: Schema.Struct({ status: Schema.Literal("up", "down"), backend: Schema.Literal("postgres", "qdrant", "memory") }),
     llm: Schema.Struct({ mode: Schema.Literal("gemini", "offline"), embedder: Schema.String })
   })
 }).annotations({ identifier: "HealthReport" })
