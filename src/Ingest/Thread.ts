@@ -3,7 +3,7 @@
  * exports and bring back their columns, report and statistics. A refusal comes back as the same typed
  * error the parser raises; a thread that dies fails its calls and is replaced on the next one.
  */
-import { Deferred, Duration, Effect, Runtime } from "effect"
+import { Deferred, Duration, Effect, Exit } from "effect"
 import { Worker } from "node:worker_threads"
 import { IngestConfig } from "../Config.js"
 import { InternalError, PayloadTooLarge, UnsupportedExport } from "../Domain/Errors.js"
@@ -66,17 +66,17 @@ const toResult = (reply: ThreadReply): Effect.Effect<ParsedExport, ExportError |
 type Pending = Deferred.Deferred<ThreadReply, Error>
 
 /** One worker thread and the calls it has not answered yet. */
-const startThread = (runtime: Runtime.Runtime<never>) => {
+const startThread = () => {
   const pending = new Map<number, Pending>()
   const worker = new Worker(entry)
   const failAll = (error: Error) => {
-    for (const deferred of pending.values()) Runtime.runSync(runtime)(Deferred.fail(deferred, error))
+    for (const deferred of pending.values()) Deferred.unsafeDone(deferred, Exit.fail(error))
     pending.clear()
   }
   worker.on("message", ({ id, reply }: { id: number; reply: ThreadReply }) => {
     const deferred = pending.get(id)
     pending.delete(id)
-    if (deferred !== undefined) Runtime.runSync(runtime)(Deferred.succeed(deferred, reply))
+    if (deferred !== undefined) Deferred.unsafeDone(deferred, Exit.succeed(reply))
   })
   worker.on("error", failAll)
   worker.on("exit", (code) => failAll(new Error(`The parsing thread exited with code ${code}`)))
@@ -88,7 +88,6 @@ const startThread = (runtime: Runtime.Runtime<never>) => {
 export class ParserThreads extends Effect.Service<ParserThreads>()("chatsight/ParserThreads", {
   scoped: Effect.gen(function*() {
     const { threads: size } = yield* IngestConfig
-    const runtime = yield* Effect.runtime<never>()
     const threads: Array<ReturnType<typeof startThread>> = []
     let nextId = 0
     yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all(threads.map((t) => t.worker.terminate()))))
@@ -99,7 +98,7 @@ export class ParserThreads extends Effect.Service<ParserThreads>()("chatsight/Pa
       const idle = threads.find((t) => t.pending.size === 0)
       if (idle !== undefined) return idle
       if (threads.length < size) {
-        const thread = startThread(runtime)
+        const thread = startThread()
         threads.push(thread)
         return thread
       }
