@@ -1,8 +1,9 @@
 /** The insight catalogue as sold: active categories, and the insight types of each with their cost. */
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import { CatalogRepo } from "./Catalog/Repo.js"
 import { orDatabaseError } from "./Database.js"
 import { NotFound } from "./Domain/Errors.js"
+import { orFail } from "./Domain/Found.js"
 
 export class Catalog extends Effect.Service<Catalog>()("chatsight/Catalog", {
   effect: Effect.gen(function*() {
@@ -17,10 +18,7 @@ export class Catalog extends Effect.Service<Catalog>()("chatsight/Catalog", {
     const insightsOf = (categoryId: string) =>
       Effect.gen(function*() {
         const category = yield* repo.category(categoryId).pipe(
-          Effect.flatMap(Option.match({
-            onNone: () => Effect.fail(new NotFound({ message: `No category "${categoryId}"` })),
-            onSome: Effect.succeed
-          }))
+          orFail(() => new NotFound({ message: `No category "${categoryId}"` }))
         )
         const data = yield* repo.insightTypes(categoryId)
         return { category, data }

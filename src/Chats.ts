@@ -23,6 +23,7 @@ import { Jobs } from "./Worker.js"
 import { Llm } from "./Llm.js"
 import { EmbedChat } from "./Rag/Embedding.js"
 import { embedJobKey } from "./Rag/Keys.js"
+import { orFail } from "./Domain/Found.js"
 
 export interface Upload {
   readonly userId: string
@@ -143,7 +144,7 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
 
     const find = (userId: string, chatId: string) =>
       repo.find({ userId, chatId }).pipe(
-        Effect.flatMap(Option.match({ onNone: () => Effect.fail(chatNotFound(chatId)), onSome: Effect.succeed }))
+        orFail(() => chatNotFound(chatId))
       )
 
     /**
@@ -227,14 +228,14 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
 
     const rename = (userId: string, chatId: string, displayName: string) =>
       repo.rename({ userId, chatId, displayName }).pipe(
-        Effect.flatMap(Option.match({ onNone: () => Effect.fail(chatNotFound(chatId)), onSome: Effect.succeed })),
+        orFail(() => chatNotFound(chatId)),
         orDatabaseError,
         Effect.withSpan("Chats.rename")
       )
 
     const setSharing = (userId: string, chatId: string, shared: boolean) =>
       repo.setSharing({ userId, chatId, shared }).pipe(
-        Effect.flatMap(Option.match({ onNone: () => Effect.fail(chatNotFound(chatId)), onSome: Effect.succeed })),
+        orFail(() => chatNotFound(chatId)),
         orDatabaseError,
         Effect.withSpan("Chats.setSharing")
       )
@@ -243,7 +244,7 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
     const publicStats = (chatId: string) =>
       Effect.gen(function*() {
         const chat = yield* repo.findShared(chatId).pipe(
-          Effect.flatMap(Option.match({ onNone: () => Effect.fail(chatNotFound(chatId)), onSome: Effect.succeed }))
+          orFail(() => chatNotFound(chatId))
         )
         const statistics = yield* Effect.flatMap(repo.stats(chat.id), decodeStatistics)
         return {

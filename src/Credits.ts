@@ -12,6 +12,7 @@ import { Conflict, InsufficientCredits, NotFound, ValidationError } from "./Doma
 import { noAccount } from "./Domain/User.js"
 import type { PageParams } from "./Domain/Pagination.js"
 import { toPage } from "./Domain/Pagination.js"
+import { orFail } from "./Domain/Found.js"
 
 export interface Entry {
   readonly userId: string
@@ -40,7 +41,7 @@ export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
           return yield* new ValidationError({ message: `amount must be a positive whole number, got ${entry.amount}` })
         }
         const { credit_balance } = yield* repo.lockBalance(entry.userId).pipe(
-          Effect.flatMap(Option.match({ onNone: () => Effect.fail(noAccount(entry.userId)), onSome: Effect.succeed }))
+          orFail(() => noAccount(entry.userId))
         )
         const delta = kind === "charge" ? -entry.amount : entry.amount
         const existing = yield* repo.findByReference({ userId: entry.userId, reference: entry.reference })
@@ -91,10 +92,7 @@ export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
     const refund = (input: { readonly userId: string; readonly chargeReference: string; readonly description: string }) =>
       Effect.gen(function*() {
         const charged = yield* repo.findByReference({ userId: input.userId, reference: input.chargeReference }).pipe(
-          Effect.flatMap(Option.match({
-            onNone: () => Effect.fail(new NotFound({ message: `No charge with reference "${input.chargeReference}"` })),
-            onSome: Effect.succeed
-          }))
+          orFail(() => new NotFound({ message: `No charge with reference "${input.chargeReference}"` }))
         )
         if (charged.kind !== "charge") {
           return yield* new Conflict({ message: `Reference "${input.chargeReference}" is a ${charged.kind}, not a charge` })
@@ -109,7 +107,7 @@ export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
 
     const balance = (userId: string) =>
       repo.balance(userId).pipe(
-        Effect.flatMap(Option.match({ onNone: () => Effect.fail(noAccount(userId)), onSome: Effect.succeed })),
+        orFail(() => noAccount(userId)),
         Effect.map(({ credit_balance }) => ({ user_id: userId, balance: credit_balance })),
         orDatabaseError,
         Effect.withSpan("Credits.balance")

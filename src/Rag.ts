@@ -13,6 +13,7 @@ import { Retrieval } from "./Rag/Retrieval.js"
 import { type ExactQuestion, routeQuestion } from "./Rag/Router.js"
 import { Jobs } from "./Worker.js"
 import { embedJobKey } from "./Rag/Keys.js"
+import { orFail } from "./Domain/Found.js"
 
 export const maxQuestionLength = 2000
 
@@ -86,7 +87,7 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
           return yield* new ValidationError({ message: `question: must be at most ${maxQuestionLength} characters` })
         }
         const chat = yield* chats.find({ userId: input.userId, chatId: input.chatId }).pipe(
-          Effect.flatMap(Option.match({ onNone: () => Effect.fail(chatNotFound(input.chatId)), onSome: Effect.succeed }))
+          orFail(() => chatNotFound(input.chatId))
         )
         const conversation = input.conversationId === undefined
           ? yield* conversations.create({ userId: input.userId, chatId: chat.id, title: Array.from(question).slice(0, 120).join("") })
@@ -139,7 +140,7 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
     const listConversations = (userId: string, chatId: string) =>
       Effect.gen(function*() {
         yield* chats.find({ userId, chatId }).pipe(
-          Effect.flatMap(Option.match({ onNone: () => Effect.fail(chatNotFound(chatId)), onSome: Effect.succeed }))
+          orFail(() => chatNotFound(chatId))
         )
         return { data: yield* conversations.list({ userId, chatId }) }
       }).pipe(orDatabaseError, Effect.withSpan("Rag.listConversations"))
@@ -147,7 +148,7 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
     const getConversation = (userId: string, conversationId: string) =>
       Effect.gen(function*() {
         const conversation = yield* conversations.find({ userId, conversationId }).pipe(
-          Effect.flatMap(Option.match({ onNone: () => Effect.fail(conversationNotFound(conversationId)), onSome: Effect.succeed }))
+          orFail(() => conversationNotFound(conversationId))
         )
         return { ...conversation, messages: yield* conversations.messages(conversation.id) }
       }).pipe(orDatabaseError, Effect.withSpan("Rag.getConversation"))
@@ -165,7 +166,7 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
     const vectorStatus = (userId: string, chatId: string) =>
       Effect.gen(function*() {
         yield* chats.find({ userId, chatId }).pipe(
-          Effect.flatMap(Option.match({ onNone: () => Effect.fail(chatNotFound(chatId)), onSome: Effect.succeed }))
+          orFail(() => chatNotFound(chatId))
         )
         const counts = yield* chunks.chunkCount(chatId, llm.embedder)
         const job = yield* jobs.statusByKey(embedJobKey(chatId, llm.embedder))

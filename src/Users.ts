@@ -2,13 +2,14 @@
  * Users: accounts are created on first login from the token's claims, and receive the configured
  * welcome credits exactly once (the ledger reference `welcome` sees to that, whatever the races).
  */
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import { CreditsConfig } from "./Config.js"
 import { Credits } from "./Credits.js"
 import { Database } from "./Database.js"
 import { Unauthorized } from "./Domain/Errors.js"
 import type { Claims } from "./Domain/User.js"
 import { UsersRepo } from "./Users/Repo.js"
+import { orFail } from "./Domain/Found.js"
 
 export const deletedAccount = () => new Unauthorized({ message: "This account has been deleted" })
 
@@ -24,7 +25,7 @@ export class Users extends Effect.Service<Users>()("chatsight/Users", {
       Effect.gen(function*() {
         const created = yield* repo.insertIfMissing({ id: claims.sub, email: claims.email, name: claims.name })
         const user = yield* repo.lockActive(claims.sub).pipe(
-          Effect.flatMap(Option.match({ onNone: () => Effect.fail(deletedAccount()), onSome: Effect.succeed }))
+          orFail(() => deletedAccount())
         )
         const email = claims.email ?? user.email
         const name = claims.name ?? user.name
