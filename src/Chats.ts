@@ -9,8 +9,8 @@ import { PurgeChat } from "./Chats/Purge.js"
 import { type MessageFilter, ChatsRepo } from "./Chats/Repo.js"
 import { IngestConfig } from "./Config.js"
 import { Database, orDatabaseError } from "./Database.js"
-import { type ChatRow, isRealWallClock, type ParseReport } from "./Domain/Chat.js"
-import { NotFound, ValidationError } from "./Domain/Errors.js"
+import { type ChatRow, chatNotFound, isRealWallClock, type ParseReport } from "./Domain/Chat.js"
+import { ValidationError } from "./Domain/Errors.js"
 import { noAccount } from "./Domain/User.js"
 import { UsersRepo } from "./Users/Repo.js"
 import { type PageParams, toPage } from "./Domain/Pagination.js"
@@ -55,7 +55,6 @@ export const reportToWire = (report: ParserReport): ParseReport => ({
   warnings: report.warnings
 })
 
-const chatNotFound = (chatId: string) => new NotFound({ message: `No chat ${chatId}` })
 
 const decodeStatistics = Schema.decodeUnknown(Schema.NullOr(ChatStatisticsSchema))
 

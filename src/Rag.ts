@@ -13,6 +13,7 @@ import { Retrieval } from "./Rag/Retrieval.js"
 import { type ExactQuestion, routeQuestion } from "./Rag/Router.js"
 import { Jobs } from "./Worker.js"
 import { embedJobKey } from "./Rag/Keys.js"
+import { chatNotFound } from "./Domain/Chat.js"
 import { orFail } from "./Domain/Found.js"
 
 export const maxQuestionLength = 2000
@@ -26,7 +27,6 @@ export interface QueryInput {
   readonly conversationId?: string | undefined
 }
 
-const chatNotFound = (chatId: string) => new NotFound({ message: `No chat ${chatId}` })
 const conversationNotFound = (id: string) => new NotFound({ message: `No conversation ${id}` })
 
 

@@ -1,5 +1,6 @@
 /** Chats as shown to their owner: the stored chat, its parse report, and its messages. */
 import { Schema } from "effect"
+import { NotFound } from "./Errors.js"
 
 /** A wall-clock time as the export wrote it, without a time zone: `YYYY-MM-DDTHH:MM:SS`. */
 export const WallClockText = Schema.String.annotations({
@@ -77,3 +78,6 @@ export const isRealWallClock = (text: string): boolean => {
     date.getUTCDate() === Number(d) && date.getUTCHours() === Number(h) && date.getUTCMinutes() === Number(mi) &&
     date.getUTCSeconds() === Number(s)
 }
+
+/** Missing, deleted, or someone else's: all answer the same 404. */
+export const chatNotFound = (chatId: string) => new NotFound({ message: `No chat ${chatId}` })
