@@ -5,29 +5,15 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { Chunk, Clock, ConfigProvider, Console, Effect, Either, Layer, Logger, LogLevel, Redacted } from "effect"
-import * as Pg from "pg"
-import { DatabaseConfig } from "../src/Config.js"
+import { Chunk, Clock, ConfigProvider, Console, Effect, Either, Layer, Logger, LogLevel } from "effect"
 import { Credits } from "../src/Credits.js"
 import { DatabaseOnPool } from "../src/Database.js"
-import * as Pool from "../src/Database/Pool.js"
+import { percentile, scratchPool, withScratchDatabase } from "./support.js"
 
-const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 const database = `chatsight_bench_${process.pid}`
-
-const admin = (statement: string) =>
-  Effect.promise(async () => {
-    const client = new Pg.Client({ connectionString: adminUrl })
-    await client.connect()
-    await client.query(statement)
-    await client.end()
-  })
 
 const tagOf = (error: unknown) =>
   typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : "error"
-
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
 
 const run = (label: string, count: number, concurrency: number, op: (i: number) => Effect.Effect<unknown, unknown>) =>
   Effect.gen(function*() {
@@ -71,24 +57,13 @@ const bench = Effect.gen(function*() {
   yield* Console.log(`balance of bench-1: stored ${audit.stored}, ledger ${audit.ledger}`)
 })
 
-const PoolLive = Layer.scoped(
-  Pool.PgPool,
-  Effect.flatMap(DatabaseConfig, (settings) => {
-    const url = new URL(adminUrl)
-    url.pathname = `/${database}`
-    return Pool.postgres(Redacted.make(url.toString()), settings)
-  })
-)
-
-const program = Effect.acquireUseRelease(
-  admin(`CREATE DATABASE "${database}"`),
-  () =>
-    bench.pipe(
-      Effect.provide(Credits.Default.pipe(Layer.provideMerge(DatabaseOnPool), Layer.provide(PoolLive))),
-      Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["LOCK_RETRY_MAX", "10"]]))),
-      Logger.withMinimumLogLevel(LogLevel.Error)
-    ),
-  () => admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`)
+const program = withScratchDatabase(
+  database,
+  bench.pipe(
+    Effect.provide(Credits.Default.pipe(Layer.provideMerge(DatabaseOnPool), Layer.provide(scratchPool(database)))),
+    Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["LOCK_RETRY_MAX", "10"]]))),
+    Logger.withMinimumLogLevel(LogLevel.Error)
+  )
 )
 
 NodeRuntime.runMain(program)

@@ -13,28 +13,12 @@ import { join } from "node:path"
 import { Effect, Redacted } from "effect"
 import * as Pg from "pg"
 import { signToken } from "../src/Auth.js"
+import { admin, adminUrl, percentile, withDatabase } from "./support.js"
 
 const out = (line: string) => process.stdout.write(`${line}\n`)
 const count = Number(process.argv[2] ?? 1_000_000)
-const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 const database = `chatsight_bench_ingest_${process.pid}`
 const secret = "bench-secret-bench-secret-bench-secret"
-
-const withDatabase = (url: string, name: string) => {
-  const parsed = new URL(url)
-  parsed.pathname = `/${name}`
-  return parsed.toString()
-}
-
-const admin = async (statement: string) => {
-  const client = new Pg.Client({ connectionString: adminUrl })
-  await client.connect()
-  try {
-    return await client.query(statement)
-  } finally {
-    await client.end()
-  }
-}
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -43,9 +27,6 @@ const freePort = () =>
       server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
     })
   })
-
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
 
 const waitForHealth = async (base: string, server: ChildProcess) => {
   for (let i = 0; i < 240; i++) {

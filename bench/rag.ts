@@ -16,11 +16,8 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { cpus, loadavg } from "node:os"
 import { SqlClient } from "@effect/sql"
-import { Console, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
-import * as Pg from "pg"
-import { DatabaseConfig } from "../src/Config.js"
+import { Console, Effect, Layer, Logger, LogLevel } from "effect"
 import { DatabaseOnPool } from "../src/Database.js"
-import * as Pool from "../src/Database/Pool.js"
 import { Llm } from "../src/Llm.js"
 import { GeminiLive } from "../src/Llm/Gemini.js"
 import { geminiKeyIsSet } from "../src/Llm/Live.js"
@@ -33,9 +30,9 @@ import { Retrieval } from "../src/Rag/Retrieval.js"
 import { Vector } from "../src/Vector.js"
 import { VectorPostgres } from "../src/Vector/Postgres.js"
 import type { RunningJob } from "../src/Worker.js"
+import { percentile, scratchPool, withScratchDatabase } from "./support.js"
 import { evalMessages, evalParticipants, type EvalQuestion, evalQuestions } from "./fixtures/rag-eval.js"
 
-const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 const database = `chatsight_bench_rag_${process.pid}`
 const perQuestion = process.argv.includes("--per-question")
 const generatedCount = (() => {
@@ -46,20 +43,6 @@ const generatedCount = (() => {
 const userId = "bench-rag-user"
 
 const out = (line: string) => Console.log(line)
-
-const admin = (statement: string) =>
-  Effect.promise(async () => {
-    const client = new Pg.Client({ connectionString: adminUrl })
-    await client.connect()
-    try {
-      await client.query(statement)
-    } finally {
-      await client.end()
-    }
-  })
-
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
 
 
 // ---------------------------------------------------------------------------------------------
@@ -471,23 +454,12 @@ const bench = Effect.gen(function*() {
   yield* largeChat.pipe(Effect.provide(ragServices(OfflineLive)))
 })
 
-const PoolLive = Layer.scoped(
-  Pool.PgPool,
-  Effect.flatMap(DatabaseConfig, (settings) => {
-    const url = new URL(adminUrl)
-    url.pathname = `/${database}`
-    return Pool.postgres(Redacted.make(url.toString()), settings)
-  })
-)
-
-const program = Effect.acquireUseRelease(
-  admin(`CREATE DATABASE "${database}"`),
-  () =>
-    bench.pipe(
-      Effect.provide(VectorPostgres.pipe(Layer.provideMerge(DatabaseOnPool), Layer.provide(PoolLive))),
-      Logger.withMinimumLogLevel(LogLevel.Warning)
-    ),
-  () => admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`)
+const program = withScratchDatabase(
+  database,
+  bench.pipe(
+    Effect.provide(VectorPostgres.pipe(Layer.provideMerge(DatabaseOnPool), Layer.provide(scratchPool(database)))),
+    Logger.withMinimumLogLevel(LogLevel.Warning)
+  )
 )
 
 NodeRuntime.runMain(program)
