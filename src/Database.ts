@@ -12,6 +12,12 @@ import { migrate } from "./Database/Migrations.js"
 import * as Pool from "./Database/Pool.js"
 import { DatabaseError, LockTimeout } from "./Domain/Errors.js"
 
+/**
+ * SQL that reads a `timestamp` column as the wall-clock text the export wrote (`YYYY-MM-DDTHH:MM:SS`);
+ * as text it cannot be shifted by the process's time zone the way `pg`'s Date parsing would be.
+ */
+export const wallClockSql = (column: string) => `to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS')`
+
 /** The SQLSTATE of a failed statement, when the driver reported one. */
 export const sqlState = (error: SqlError): string | undefined => {
   const cause: unknown = error.cause

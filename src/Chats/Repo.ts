@@ -5,8 +5,7 @@
 import { SqlClient, SqlSchema, type Statement } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 import { ChatRow, Message } from "../Domain/Chat.js"
-
-const wallClock = (column: string) => `to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS')`
+import { wallClockSql } from "../Database.js"
 
 const chatColumns = [
   "id::text AS id",
@@ -15,8 +14,8 @@ const chatColumns = [
   "source_filename",
   "participants",
   "message_count",
-  `${wallClock("first_message_at")} AS first_message_at`,
-  `${wallClock("last_message_at")} AS last_message_at`,
+  `${wallClockSql("first_message_at")} AS first_message_at`,
+  `${wallClockSql("last_message_at")} AS last_message_at`,
   "status",
   "is_shared",
   "created_at",
@@ -145,7 +144,7 @@ export class ChatsRepo extends Effect.Service<ChatsRepo>()("chatsight/ChatsRepo"
         if (request.text !== undefined) conditions.push(sql`text ILIKE ${`%${escapeLike(request.text)}%`}`)
         if (request.from !== undefined) conditions.push(sql`sent_at_local >= ${request.from}::timestamp`)
         if (request.to !== undefined) conditions.push(sql`sent_at_local <= ${request.to}::timestamp`)
-        return sql`SELECT id::text AS id, seq, ${sql.literal(wallClock("sent_at_local"))} AS sent_at, author, text, kind
+        return sql`SELECT id::text AS id, seq, ${sql.literal(wallClockSql("sent_at_local"))} AS sent_at, author, text, kind
                    FROM messages WHERE ${sql.and(conditions)} ORDER BY seq LIMIT ${request.limit + 1}`
       }
     })

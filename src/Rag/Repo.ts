@@ -2,8 +2,7 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 import type { Chunk, ChunkInput } from "./Chunker.js"
-
-const wallClock = (column: string) => `to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS')`
+import { wallClockSql } from "../Database.js"
 
 export const PendingChunk = Schema.Struct({
   id: Schema.String,
@@ -34,7 +33,7 @@ export class RagRepo extends Effect.Service<RagRepo>()("chatsight/RagRepo", {
         kind: Schema.Literal("text", "media", "system", "deleted", "edited")
       }),
       execute: (chatId) =>
-        sql`SELECT id::text AS id, ${sql.literal(wallClock("sent_at_local"))} AS "sentAt", author, text, kind
+        sql`SELECT id::text AS id, ${sql.literal(wallClockSql("sent_at_local"))} AS "sentAt", author, text, kind
             FROM messages WHERE chat_id = ${chatId}::uuid ORDER BY seq`
     })
 
@@ -106,7 +105,7 @@ export type CitedMessage = typeof CitedMessage.Type
 export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/RetrievalRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const sentAt = sql.literal(wallClock("m.sent_at_local"))
+    const sentAt = sql.literal(wallClockSql("m.sent_at_local"))
 
     /** Chunks matching any word of the question, best first. */
     const fullTextChunks = SqlSchema.findAll({
