@@ -433,23 +433,22 @@ const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: boolean, lo
   let authorColumn = new Int32Array(capacity)
   let startColumn = new Uint32Array(capacity)
   let endColumn = new Uint32Array(capacity)
+  /** A column twice as long with the same values in front. */
+  const doubled = <T extends Float64Array<ArrayBuffer> | Uint8Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>>(
+    column: T,
+    make: (length: number) => T
+  ): T => {
+    const next = make(column.length * 2)
+    next.set(column)
+    return next
+  }
   const grow = (): void => {
     capacity *= 2
-    const sentAt = new Float64Array(capacity)
-    sentAt.set(sentAtColumn)
-    sentAtColumn = sentAt
-    const kind = new Uint8Array(capacity)
-    kind.set(kindColumn)
-    kindColumn = kind
-    const author = new Int32Array(capacity)
-    author.set(authorColumn)
-    authorColumn = author
-    const start = new Uint32Array(capacity)
-    start.set(startColumn)
-    startColumn = start
-    const end = new Uint32Array(capacity)
-    end.set(endColumn)
-    endColumn = end
+    sentAtColumn = doubled(sentAtColumn, (n) => new Float64Array(n))
+    kindColumn = doubled(kindColumn, (n) => new Uint8Array(n))
+    authorColumn = doubled(authorColumn, (n) => new Int32Array(n))
+    startColumn = doubled(startColumn, (n) => new Uint32Array(n))
+    endColumn = doubled(endColumn, (n) => new Uint32Array(n))
   }
   // Authors as written map to an id; ids name distinct normalised authors (two spellings, one person).
   const authorIndex = new Map<string, number>()
