@@ -404,7 +404,7 @@ const largeChat = Effect.gen(function*() {
       return result
     })
   for (const question of questions) {
-    yield* timed("chunkCount + hasVectors", Effect.zip(chunks.chunkCount(chatId, llm.embedder), repo.hasVectors(chatId, llm.embedder)))
+    yield* timed("chunkCount", chunks.chunkCount(chatId, llm.embedder))
     const query = anyWordQuery(question, isFunctionWord)
     const textHits = query === null
       ? []

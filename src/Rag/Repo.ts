@@ -147,14 +147,21 @@ export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/Re
             ORDER BY m.seq`
     })
 
-    /** Whether any chunk of the chat has a stored vector from this embedder. */
-    const hasVectors = (chatId: string, embedder: string) =>
-      sql<{ any: boolean }>`SELECT EXISTS (SELECT 1 FROM chunks WHERE chat_id = ${chatId}::uuid
-            AND embedder = ${embedder} AND embedded_at IS NOT NULL) AS any`.pipe(
-        Effect.map((rows) => rows[0]?.any === true)
-      )
-
     /** Messages (not system events) of the chat, of one author and within a wall-clock range if given. */
+    const ofWhomAndWhen = (input: {
+      readonly chatId: string
+      readonly author: string | null
+      readonly from: string | null
+      readonly to: string | null
+    }) =>
+      sql.and([
+        sql`m.chat_id = ${input.chatId}::uuid`,
+        sql`m.kind <> 'system'`,
+        ...(input.author === null ? [] : [sql`m.author = ${input.author}`]),
+        ...(input.from === null ? [] : [sql`m.sent_at_local >= ${input.from}::timestamp`]),
+        ...(input.to === null ? [] : [sql`m.sent_at_local <= ${input.to}::timestamp`])
+      ])
+
     const countMessages = (input: {
       readonly chatId: string
       readonly author: string | null
@@ -162,14 +169,11 @@ export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/Re
       readonly to: string | null
     }) =>
       sql<{ n: number }>`SELECT count(*)::int AS n FROM messages m
-        WHERE m.chat_id = ${input.chatId}::uuid AND m.kind <> 'system'
-        ${input.author === null ? sql`` : sql`AND m.author = ${input.author}`}
-        ${input.from === null ? sql`` : sql`AND m.sent_at_local >= ${input.from}::timestamp`}
-        ${input.to === null ? sql`` : sql`AND m.sent_at_local <= ${input.to}::timestamp`}`.pipe(
+        WHERE ${ofWhomAndWhen(input)}`.pipe(
         Effect.map((rows) => rows[0]?.n ?? 0)
       )
 
-    /** The first or last few messages (not system events), of one author if given. */
+    /** The first or last few messages (not system events), of one author and range if given. */
     const edgeMessages = SqlSchema.findAll({
       Request: Schema.Struct({
         chatId: Schema.String,
@@ -182,14 +186,11 @@ export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/Re
       Result: CitedMessage,
       execute: (input) =>
         sql`SELECT m.id::text AS message_id, m.author, ${sentAt} AS sent_at, m.text FROM messages m
-            WHERE m.chat_id = ${input.chatId}::uuid AND m.kind <> 'system'
-            ${input.author === null ? sql`` : sql`AND m.author = ${input.author}`}
-            ${input.from === null ? sql`` : sql`AND m.sent_at_local >= ${input.from}::timestamp`}
-            ${input.to === null ? sql`` : sql`AND m.sent_at_local <= ${input.to}::timestamp`}
+            WHERE ${ofWhomAndWhen(input)}
             ORDER BY m.seq ${input.last ? sql`DESC` : sql`ASC`} LIMIT ${input.limit}`
     })
 
-    return { fullTextChunks, fullTextMessages, messagesOfChunks, hasVectors, countMessages, edgeMessages } as const
+    return { fullTextChunks, fullTextMessages, messagesOfChunks, countMessages, edgeMessages } as const
   })
 }) {}
 

@@ -35,8 +35,9 @@ export class Retrieval extends Effect.Service<Retrieval>()("chatsight/Retrieval"
         // Only true function words are dropped: full stop-word lists hold words people ask about
         // ("shed", "move", "home", "van").
         const query = anyWordQuery(input.question, isFunctionWord)
-        const { total } = yield* chunks.chunkCount(input.chatId, llm.embedder)
-        const indexed = yield* repo.hasVectors(input.chatId, llm.embedder)
+        // One count says both whether the chat has chunks and whether any of them has its vector.
+        const { embedded, total } = yield* chunks.chunkCount(input.chatId, llm.embedder)
+        const indexed = embedded > 0
         const [textHits, vectorHits] = yield* Effect.all([
           query === null
             ? Effect.succeed<ReadonlyArray<ChunkHit>>([])
