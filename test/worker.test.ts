@@ -1,15 +1,20 @@
 /**
  * The job worker on a fresh database: jobs run to completion once across instances, a dead instance's
  * job is taken over when its lease expires, failures are retried with backoff and then left failed,
- * enqueueing is idempotent per dedupe key, unknown kinds fail, and stopping returns unfinished jobs.
+ * enqueueing is idempotent per dedupe key, an instance claims only the kinds it has handlers for, and
+ * stopping returns unfinished jobs.
  */
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { Context, Data, Deferred, Effect, Exit, Fiber, Layer, Redacted, Schema, Scope } from "effect"
+import { Cause, Context, Data, Deferred, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Schema, Scope } from "effect"
 import { DatabaseConfig } from "../src/Config.js"
 import { SqlLive } from "../src/Database.js"
 import * as Pool from "../src/Database/Pool.js"
-import { type JobHandler, jobHandler, JobHandlers, Jobs, type JobState, PermanentJobError, Worker } from "../src/Worker.js"
+import { Worker } from "../src/Worker.js"
+import { type JobHandler, jobHandler, JobHandlers, PermanentJobError } from "../src/Worker/Handler.js"
+import { Jobs } from "../src/Worker/Jobs.js"
+import { JobsRepo, type JobState } from "../src/Worker/Repo.js"
+import { makeRun } from "../src/Worker/Run.js"
 import { withDatabase } from "./support/backend.js"
 import { backend, needsPostgres, onPostgres, TestConfig, TestDatabase, waitFor } from "./support/TestApp.js"
 
@@ -25,7 +30,7 @@ const Scratch = Layer.effectDiscard(
     ])).pipe(Effect.orDie)
 )
 
-const TestJobs = Layer.merge(Jobs.Default, Scratch).pipe(Layer.provideMerge(TestDatabase()))
+const TestJobs = Layer.mergeAll(Jobs.Default, JobsRepo.Default, Scratch).pipe(Layer.provideMerge(TestDatabase()))
 
 /** Short intervals so the tests move; real time passes (the worker sleeps on the live clock). */
 const fast = {
@@ -71,8 +76,9 @@ const hangingHandler = (kind: string, started: Deferred.Deferred<string>, interr
 
 class Boom extends Data.TaggedError("Boom")<{ readonly message: string }> {}
 
-
-const statusOf = (id: string) => Effect.flatMap(Jobs, (jobs) => jobs.status(id))
+/** The job's row as stored; it must exist. */
+const statusOf = (id: string) =>
+  Effect.flatMap(JobsRepo, (repo) => repo.findById(id)).pipe(Effect.flatten, Effect.orDie)
 
 /** Waits until the job is `status` or finished otherwise, and checks it is `status`. */
 const waitForStatus = (id: string, status: JobState) =>
@@ -269,21 +275,67 @@ layer(TestJobs, { excludeTestServices: true })("Worker", (it) => {
       expect((yield* statusOf(first.id)).status).toBe("queued")
     }))
 
-  it.effect("a job of a kind no handler is registered for fails with a clear last_error", () =>
+  it.effect("during a rolling deploy an instance claims only the kinds it has handlers for", () =>
+    Effect.gen(function*() {
+      yield* emptyQueue
+      const sql = yield* SqlClient.SqlClient
+      const jobs = yield* Jobs
+      // Enqueued first: claims go oldest first, so an instance claiming every kind would take it first.
+      const added = yield* jobs.enqueue({ kind: "added-later", payload: { n: 1 } })
+      yield* startWorker(JobHandlers.layer(recordHandler("known")), { WORKER_INSTANCE_ID: "instance-old" })
+      const known = yield* jobs.enqueue({ kind: "known", payload: { n: 2 } })
+      expect(yield* waitForStatus(known.id, "succeeded")).toMatchObject({ locked_by: "instance-old" })
+      expect(yield* statusOf(added.id)).toMatchObject({ status: "queued", attempts: 0, locked_by: null, last_error: null })
+
+      // The newer instance knows the kind and runs it; the old one, still polling, leaves it alone.
+      yield* startWorker(
+        JobHandlers.layer(recordHandler("known"), recordHandler("added-later")),
+        { WORKER_INSTANCE_ID: "instance-new" }
+      )
+      expect(yield* waitForStatus(added.id, "succeeded")).toMatchObject({ attempts: 1, locked_by: "instance-new" })
+      const effects = yield* sql<{ readonly instance: string }>`SELECT instance FROM job_effects WHERE job_id = ${added.id}`
+      expect(effects.map((row) => row.instance)).toEqual(["instance-new"])
+    }).pipe(Effect.scoped))
+
+  it.effect("a claimed job of a kind no handler is registered for fails with a clear last_error", () =>
     Effect.gen(function*() {
       yield* emptyQueue
       const jobs = yield* Jobs
-      yield* startWorker(JobHandlers.layer(recordHandler("record")), { WORKER_INSTANCE_ID: "instance-u" })
-      const { id } = yield* jobs.enqueue({ kind: "no-such-kind", payload: {} })
-      const failed = yield* waitForStatus(id, "failed")
-      expect(failed.attempts).toBe(1)
+      const repo = yield* JobsRepo
+      const { id } = yield* jobs.enqueue({ kind: "no-such-kind", payload: {}, dedupeKey: "unknown:1" })
+      // Workers claim only kinds they know; a claim made without the registry (here by hand) still
+      // ends in a clear, permanent failure rather than a retry.
+      const claimed = yield* repo.claim({ instance: "instance-u", lease: Duration.seconds(3), kinds: ["no-such-kind"] })
+        .pipe(Effect.flatten, Effect.orDie)
+      expect(claimed.id).toBe(id)
+      const run = yield* makeRun({ instanceId: "instance-u", lease: Duration.seconds(3), retry: { base: "200 millis" } })
+        .pipe(Effect.provide(JobHandlers.layer(recordHandler("record"))))
+      yield* run(claimed)
+
+      const failed = yield* statusOf(id)
+      expect(failed).toMatchObject({ status: "failed", attempts: 1 })
       expect(failed.last_error).toBe(
         `PermanentJobError: No handler is registered for job kind "no-such-kind" (instance instance-u)`
       )
-      const missing = yield* Effect.flip(jobs.status("00000000-0000-0000-0000-000000000000"))
-      expect(missing._tag).toBe("NotFound")
-      expect((yield* Effect.flip(jobs.status("not-a-uuid")))._tag).toBe("NotFound")
-    }).pipe(Effect.scoped))
+      // Read back by its dedupe key as the service shows it, without the payload.
+      const shown = yield* jobs.statusByKey("unknown:1")
+      expect(Option.map(shown, (job) => ({ id: job.id, status: job.status, hasPayload: "payload" in job })))
+        .toEqual(Option.some({ id, status: "failed", hasPayload: false }))
+      expect(Option.isNone(yield* jobs.statusByKey("no-such-key"))).toBe(true)
+    }))
+
+  it.effect("enqueueing a bad kind, attempt count or payload is a defect: only a bug makes one", () =>
+    Effect.gen(function*() {
+      yield* emptyQueue
+      const sql = yield* SqlClient.SqlClient
+      const jobs = yield* Jobs
+      const isDefect = <A, E>(exit: Exit.Exit<A, E>) => Exit.isFailure(exit) && Cause.isDie(exit.cause)
+      expect(isDefect(yield* Effect.exit(jobs.enqueue({ kind: "report", payload: {}, maxAttempts: 0 })))).toBe(true)
+      expect(isDefect(yield* Effect.exit(jobs.enqueue({ kind: "report", payload: {}, maxAttempts: 1.5 })))).toBe(true)
+      expect(isDefect(yield* Effect.exit(jobs.enqueue({ kind: "", payload: {} })))).toBe(true)
+      expect(isDefect(yield* Effect.exit(jobs.send(recordHandler("typed"), { n: 1.5 })))).toBe(true)
+      expect(yield* sql`SELECT id FROM jobs`).toEqual([])
+    }))
 
   it.effect("stopping lets a running job finish within the grace period and claims nothing new", () =>
     Effect.gen(function*() {
@@ -407,8 +459,10 @@ layer(TestJobs, { excludeTestServices: true })("Worker", (it) => {
       expect(yield* sql`SELECT kind, payload, dedupe_key FROM jobs WHERE id = ${id}`).toEqual([
         { kind: "typed", payload: { n: 7 }, dedupe_key: "typed:7" }
       ])
-      const invalid = yield* Effect.flip(jobs.send(handler, { n: 1.5 }))
-      expect(invalid._tag).toBe("ValidationError")
+      // A payload its schema refuses is a caller's bug: a defect, and nothing is enqueued.
+      const invalid = yield* Effect.exit(jobs.send(handler, { n: 1.5 }))
+      expect(Exit.isFailure(invalid) && Cause.isDie(invalid.cause)).toBe(true)
+      expect(yield* sql`SELECT count(*)::int AS n FROM jobs`).toEqual([{ n: 1 }])
       yield* startWorker(registry, {})
       yield* waitForStatus(id, "succeeded")
     }).pipe(Effect.scoped))

@@ -89,11 +89,17 @@ export class JobsRepo extends Effect.Service<JobsRepo>()("chatsight/JobsRepo", {
     })
 
     /**
-     * Claims the oldest due job, or one whose runner's lease expired (its instance died), in one
-     * statement. SKIP LOCKED lets concurrent claimers pass over each other's candidate rows, and the
-     * row lock re-checks the condition, so two claimers never get the same job.
+     * Claims the oldest due job of one of `kinds`, or one whose runner's lease expired (its instance
+     * died), in one statement. SKIP LOCKED lets concurrent claimers pass over each other's candidate
+     * rows, and the row lock re-checks the condition, so two claimers never get the same job. Only
+     * `kinds` (those the instance has handlers for) are claimed, so during a rolling deploy an old
+     * instance leaves a new kind to the instances that know it.
      */
-    const claim = (input: { readonly instance: string; readonly lease: Duration.Duration }) =>
+    const claim = (input: {
+      readonly instance: string
+      readonly lease: Duration.Duration
+      readonly kinds: ReadonlyArray<string>
+    }) =>
       SqlSchema.findOne({
         Request: Schema.Void,
         Result: JobRow,
@@ -103,7 +109,8 @@ export class JobsRepo extends Effect.Service<JobsRepo>()("chatsight/JobsRepo", {
                   attempts = attempts + 1, updated_at = now()
               WHERE id = (
                 SELECT id FROM jobs
-                WHERE (status = 'queued' AND run_at <= now()) OR (status = 'running' AND lease_expires_at < now())
+                WHERE kind = ANY(${input.kinds}::text[])
+                  AND ((status = 'queued' AND run_at <= now()) OR (status = 'running' AND lease_expires_at < now()))
                 ORDER BY run_at
                 LIMIT 1
                 FOR UPDATE SKIP LOCKED

@@ -1,0 +1,97 @@
+/**
+ * Defining job handlers and the registry of those an instance runs. A handler closes over its payload
+ * schema, so handlers of different payloads share one registry and `Jobs.send` type-checks payloads.
+ *
+ * Delivery is at least once: a job whose instance dies (or stalls past its lease) is run again by
+ * another instance, so every handler must be idempotent: re-running it must not repeat its effects
+ * (key its writes on the job id or a business reference, upsert rather than insert, and so on).
+ */
+import { Context, Effect, Layer, ParseResult, Schema } from "effect"
+import type { DatabaseError, NotFound } from "../Domain/Errors.js"
+
+/** A failure that retrying cannot fix: the job is failed at once, whatever attempts remain. */
+export class PermanentJobError extends Schema.TaggedError<PermanentJobError>()("PermanentJobError", {
+  message: Schema.String
+}) {}
+
+/** What a handler is told about the job it runs. */
+export interface RunningJob {
+  readonly id: string
+  readonly kind: string
+  /** 1 for the first run; counts runs started, including ones whose instance died. */
+  readonly attempt: number
+  readonly maxAttempts: number
+  readonly userId: string | null
+  readonly instanceId: string
+  /** Stores a progress report (any JSON) readable through `Jobs.statusByKey`. */
+  readonly setProgress: (progress: unknown) => Effect.Effect<void, NotFound | DatabaseError>
+}
+
+/**
+ * A handler for one kind of job, its payload schema closed over so handlers of different payloads
+ * fit in one registry. Make one with `jobHandler`.
+ */
+export interface JobHandler<in A, out R> {
+  readonly kind: string
+  /** Decodes the stored payload and runs the handler; a payload that does not decode is a `PermanentJobError`. */
+  readonly execute: (payload: unknown, job: RunningJob) => Effect.Effect<void, unknown, R>
+  /** Encodes a payload for `Jobs.send`. */
+  readonly encodePayload: (payload: A) => Effect.Effect<unknown, ParseResult.ParseError>
+}
+
+/**
+ * Defines the handler of `kind`. `run` must be idempotent (see the module comment). It may fail with
+ * `PermanentJobError` to fail the job without further attempts; any other failure or defect is retried.
+ */
+export const jobHandler = <A, I, E, R>(definition: {
+  readonly kind: string
+  readonly payload: Schema.Schema<A, I, never>
+  readonly run: (payload: A, job: RunningJob) => Effect.Effect<void, E, R>
+}): JobHandler<A, R> => {
+  const decode = Schema.decodeUnknown(definition.payload)
+  return {
+    kind: definition.kind,
+    execute: (payload, job) =>
+      decode(payload).pipe(
+        Effect.mapError((error) =>
+          new PermanentJobError({
+            message: `The payload does not match the schema of job kind "${definition.kind}": ${
+              ParseResult.TreeFormatter.formatErrorSync(error)
+            }`
+          })
+        ),
+        Effect.flatMap((decoded) => definition.run(decoded, job))
+      ),
+    encodePayload: Schema.encode(definition.payload)
+  }
+}
+
+/** A registered handler, its requirements already provided. */
+export type Execute = (payload: unknown, job: RunningJob) => Effect.Effect<void, unknown>
+
+/**
+ * The handlers this instance runs, by kind. Its keys are also the kinds this instance claims, so
+ * during a rolling deploy an instance never takes a job of a kind only newer instances know.
+ */
+export class JobHandlers extends Context.Tag("chatsight/JobHandlers")<JobHandlers, ReadonlyMap<string, Execute>>() {
+  /**
+   * The registry of `handlers`, running each in the context the layer was built in (so the layer
+   * requires what the handlers require). A kind registered twice is a bug: the layer dies.
+   */
+  static layer<R>(...handlers: ReadonlyArray<JobHandler<never, R>>): Layer.Layer<JobHandlers, never, R> {
+    return Layer.effect(
+      JobHandlers,
+      Effect.gen(function*() {
+        const context = yield* Effect.context<R>()
+        const registry = new Map<string, Execute>()
+        for (const handler of handlers) {
+          if (registry.has(handler.kind)) {
+            return yield* Effect.dieMessage(`Job kind "${handler.kind}" has two handlers`)
+          }
+          registry.set(handler.kind, (payload, job) => Effect.provide(handler.execute(payload, job), context))
+        }
+        return registry
+      })
+    )
+  }
+}
