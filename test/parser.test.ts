@@ -4,8 +4,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { messagesOf } from "../src/Ingest/Columns.js"
-import type { ParsedMessage, ParseReport } from "../src/Ingest/Model.js"
-import { decodeChatBytes, parseChat, type ParseOptions, type Refusal } from "../src/Ingest/Parser.js"
+import { decodeChatBytes } from "../src/Ingest/ChatText.js"
+import type { ParsedMessage } from "../src/Ingest/Messages.js"
+import { parseChat, type ParseOptions } from "../src/Ingest/Parser.js"
+import type { Refusal } from "../src/Ingest/Refusal.js"
+import { type ParserReport, wireReport } from "../src/Ingest/Report.js"
 
 const fixture = (name: string): string => {
   const bytes = readFileSync(fileURLToPath(new URL(`./fixtures/whatsapp/${name}`, import.meta.url)))
@@ -17,7 +20,7 @@ const fixture = (name: string): string => {
 /** A parsed chat with its columns read back as message objects, which the expectations compare. */
 interface ParsedChat {
   readonly messages: ReadonlyArray<ParsedMessage>
-  readonly report: ParseReport
+  readonly report: ParserReport
 }
 
 const parse = (text: string, options?: ParseOptions): ParsedChat => {
@@ -357,6 +360,32 @@ describe("the report", () => {
     expect(chat.report.participants).toEqual(["Amy Lowe", "Zed Park"])
     expect(chat.report.firstMessageAt).toBe(at(2020, 2, 1, 10, 0, 2))
     expect(chat.report.lastMessageAt).toBe(at(2020, 2, 1, 10, 0, 4))
+  })
+
+  it("goes on the wire snake_cased, with times as written and nothing left out", () => {
+    const chat = parse([
+      "preface line",
+      "[01/02/2020, 10:00:00] Club: \u200EMessages and calls are end-to-end encrypted.",
+      "[01/02/2020, 10:00:02] Amy Lowe: hi",
+      "[13/02/2020, 21:30:04] Zed Park: <Media omitted>"
+    ].join("\n"))
+    expect(wireReport(chat.report)).toEqual({
+      format: "[d/m/yyyy, H:MM:SS] (ios-bracketed)",
+      shape: "ios-bracketed",
+      day_first: true,
+      day_first_confidence: "certain",
+      messages: 2,
+      system_events: 1,
+      media: 1,
+      deleted: 0,
+      edited: 0,
+      participants: ["Amy Lowe", "Zed Park"],
+      unreadable_lines: 1,
+      unreadable_samples: ["preface line"],
+      first_message_at: "2020-02-01T10:00:02",
+      last_message_at: "2020-02-13T21:30:04",
+      warnings: ["1 line(s) before the first message could not be read and were skipped."]
+    })
   })
 })
 

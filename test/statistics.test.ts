@@ -1,8 +1,10 @@
 // The chat statistics on small fictional chats whose every figure is worked out by hand in the comments.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
-import type { MessageKind, ParsedMessage } from "../src/Ingest/Model.js"
-import { ChatStatisticsSchema, computeStatistics, type ParticipantStatistics } from "../src/Ingest/Statistics.js"
+import type { MessageKind } from "../src/Domain/MessageKind.js"
+import { ChatStatisticsSchema, type ParticipantStatistics } from "../src/Domain/Statistics.js"
+import type { ParsedMessage } from "../src/Ingest/Messages.js"
+import { computeStatistics } from "../src/Ingest/Statistics.js"
 
 /** The wall-clock time "YYYY-MM-DD HH:MM:SS" as the parser stores it (UTC fields = written fields). */
 const at = (written: string): number => Date.parse(`${written.replace(" ", "T")}Z`)
@@ -149,6 +151,15 @@ describe("computeStatistics", () => {
     ])
     expect(englishOnly.settings.stopword_languages).toEqual(["en"])
     expect(() => computeStatistics(messages, { stopwordLanguages: ["xx"] })).toThrow(RangeError)
+  })
+
+  it("strips every edited marker the parser knows, in each language, before counting words", () => {
+    const stats = computeStatistics(chat(
+      ["2024-03-05 09:00:00", "Ana", "Guten Morgen <Nachricht bearbeitet>", "edited"],
+      ["2024-03-05 09:01:00", "Ana", "Bonjour \u200E<Ce message a été modifié.>", "edited"],
+      ["2024-03-05 09:02:00", "Ana", "Goedemorgen <Dit bericht is bewerkt>", "edited"]
+    ))
+    expect(person(stats, "Ana")).toMatchObject({ words: 4, edited: 3 })
   })
 
   it("buckets activity by weekday (0 = Monday) and hour, per chat and per participant, and lists active days", () => {

@@ -1,49 +1,46 @@
 /**
- * Parsed messages in columns (see `MessageColumns`), the form the parser produces and they cross from
- * the parsing thread to the server in, and the ways to read them: one text, a `MessageSource` for the
- * statistics, or message objects for tests.
+ * Parsed messages in columns, the form the parser makes them in and they cross from the parsing thread
+ * to the server in, and the ways to read them: one body, a `MessageSource` for the statistics, or
+ * message objects for tests.
  */
-import { kinds, type MessageColumns, type MessageSource, type ParsedMessage } from "./Model.js"
+import * as Transferable from "@effect/platform/Transferable"
+import { Schema } from "effect"
+import { MessageKind } from "../Domain/MessageKind.js"
+import type { MessageSource, ParsedMessage } from "./Messages.js"
 
-export { kinds, type MessageColumns } from "./Model.js"
+/** The kinds in the order their codes in `MessageColumns.kind` index. */
+export const kinds: ReadonlyArray<MessageKind> = MessageKind.literals
 
-/** Columns of messages that are not slices of one text: their texts are joined into a source. */
-export const toColumns = (messages: ReadonlyArray<ParsedMessage>): MessageColumns => {
-  const count = messages.length
-  const sentAt = new Float64Array(count)
-  const kind = new Uint8Array(count)
-  const author = new Int32Array(count)
-  const textStart = new Uint32Array(count)
-  const textEnd = new Uint32Array(count)
-  const authorIndex = new Map<string, number>()
-  const authors: Array<string> = []
-  const texts: Array<string> = []
-  let end = 0
-  for (let i = 0; i < count; i++) {
-    const message = messages[i]!
-    sentAt[i] = message.sentAt
-    kind[i] = kinds.indexOf(message.kind)
-    if (message.author === null) {
-      author[i] = -1
-    } else {
-      let index = authorIndex.get(message.author)
-      if (index === undefined) {
-        index = authors.length
-        authors.push(message.author)
-        authorIndex.set(message.author, index)
-      }
-      author[i] = index
-    }
-    textStart[i] = end
-    end += message.text.length
-    textEnd[i] = end
-    texts.push(message.text)
-  }
-  return { count, sentAt, kind, author, authors, source: texts.join(""), textStart, textEnd }
-}
+/** A typed-array column: checked by its class, moved (not copied) to the other thread. */
+const column = <A extends { readonly buffer: ArrayBuffer }>(is: (u: unknown) => u is A, identifier: string) =>
+  Transferable.schema(Schema.declare(is, { identifier }), (c: A) => [c.buffer])
 
-/** `YYYY-MM-DD HH:MM:SS` of a wall-clock time, as PostgreSQL's `timestamp` reads it. */
-export const wallClockText = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace("T", " ")
+const ownsBuffer = (u: ArrayBufferView): boolean => u.buffer instanceof ArrayBuffer
+
+/**
+ * Messages in file order as columns rather than one object per message: a million-message export then
+ * costs about 25 bytes a message instead of an object and a string each, and the typed arrays cross to
+ * another thread without a copy. Message i (its position in the file is its seq) is sent at
+ * `sentAt[i]`, of kind `kinds[kind[i]]`, by `authors[author[i]]` (none when -1), and its body is
+ * `source.slice(textStart[i], textEnd[i])`: every body, even a trimmed edited one, is a plain slice of
+ * the chat text, so no body is copied.
+ */
+export const MessageColumns = Schema.Struct({
+  count: Schema.Number,
+  /** WallClock milliseconds. */
+  sentAt: column((u): u is Float64Array<ArrayBuffer> => u instanceof Float64Array && ownsBuffer(u), "SentAtColumn"),
+  /** Index into `kinds`. */
+  kind: column((u): u is Uint8Array<ArrayBuffer> => u instanceof Uint8Array && ownsBuffer(u), "KindColumn"),
+  /** Index into `authors`, or -1 for none. */
+  author: column((u): u is Int32Array<ArrayBuffer> => u instanceof Int32Array && ownsBuffer(u), "AuthorColumn"),
+  /** Distinct normalised authors, in order of first appearance. */
+  authors: Schema.Array(Schema.String),
+  /** The chat text the bodies are slices of (for a parsed export: without BOM, line breaks as LF). */
+  source: Schema.String,
+  textStart: column((u): u is Uint32Array<ArrayBuffer> => u instanceof Uint32Array && ownsBuffer(u), "TextStartColumn"),
+  textEnd: column((u): u is Uint32Array<ArrayBuffer> => u instanceof Uint32Array && ownsBuffer(u), "TextEndColumn")
+})
+export interface MessageColumns extends Schema.Schema.Type<typeof MessageColumns> {}
 
 /** The body of message `i`. */
 export const textAt = (columns: MessageColumns, i: number): string =>

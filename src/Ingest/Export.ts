@@ -2,27 +2,23 @@
  * The one entry for an uploaded export: a `.txt` chat or a `.zip` export, read into a ParsedChat or
  * refused with an error a person understands (413 over the size limit, 422 for anything unreadable).
  */
-import { Effect } from "effect"
-import { PayloadTooLarge, UnsupportedExport } from "../Domain/Errors.js"
+import { Effect, Schema } from "effect"
+import { PayloadTooLarge } from "../Domain/Errors.js"
 import { formatBytes } from "../Domain/Size.js"
-import type { ParsedChat } from "./Model.js"
-import { decodeChatBytes, parseChat, type ParseOptions, type Refusal } from "./Parser.js"
-import { looksLikeZip, readChatFromZip, type ZipLimits } from "./Zip.js"
+import { decodeChatBytes } from "./ChatText.js"
+import { type ParsedChat, parseChat, type ParseOptions } from "./Parser.js"
+import { type ExportError, refusalError } from "./Refusal.js"
+import { looksLikeZip, readChatFromZip } from "./Zip.js"
 
-export interface ExportOptions extends ParseOptions {
+export const ExportOptions = Schema.Struct({
+  /** Force the day/month order instead of inferring it from the dates. */
+  dayFirst: Schema.optional(Schema.Boolean),
   /** Largest upload, and largest chat text once unzipped, in bytes; 100 MB unless set. */
-  readonly maxBytes?: number
-  /** Further limits for zip archives. */
-  readonly zip?: Partial<Omit<ZipLimits, "maxChatBytes">>
-}
+  maxBytes: Schema.optional(Schema.Number)
+})
+export type ExportOptions = typeof ExportOptions.Type
 
-export const DEFAULT_MAX_BYTES = 100 * 1024 * 1024
-
-export type ExportError = UnsupportedExport | PayloadTooLarge
-
-/** The HTTP-facing error for a refusal: too large is 413, every other refusal 422. */
-export const refusalError = (r: Refusal): ExportError =>
-  r.reason === "too-large" ? new PayloadTooLarge({ message: r.message }) : new UnsupportedExport({ message: r.message })
+const DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 
 /** Reads an uploaded export: a zip when its bytes (or name) say so, otherwise chat text. */
 export const readExport = (
@@ -47,7 +43,7 @@ export const readExport = (
   }
   if (bytes.length === 0) return parseBytes(bytes)
   if (looksLikeZip(bytes) || /\.zip$/i.test(filename)) {
-    return readChatFromZip(bytes, { ...options.zip, maxChatBytes: maxBytes }).pipe(
+    return readChatFromZip(bytes, { maxChatBytes: maxBytes }).pipe(
       Effect.mapError(refusalError),
       Effect.flatMap((chat) => parseBytes(chat.bytes))
     )

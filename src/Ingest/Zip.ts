@@ -4,7 +4,7 @@
  */
 import { Effect } from "effect"
 import yauzl from "yauzl"
-import { refusal, type Refusal } from "./Parser.js"
+import { refusal, type Refusal } from "./Refusal.js"
 import { formatBytes } from "../Domain/Size.js"
 
 export interface ZipLimits {

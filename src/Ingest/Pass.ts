@@ -1,0 +1,320 @@
+// The pass is one function on purpose: its running state (the open message, the growing columns, the
+// author cache, the date fields) stays in locals of one loop run on every line of a million-line file.
+/**
+ * The one pass over a chat's text that makes the message columns, once the header shape is known.
+ */
+import type { MessageColumns } from "./Columns.js"
+import { kinds } from "./Columns.js"
+import { isBlank } from "./ChatText.js"
+import { digitValue, isDigit, mayStartHeader, pmAt, type Shape } from "./HeaderFormat.js"
+import { editedMarkerAt, kindOf, SYSTEM } from "./MessageKinds.js"
+import type { WallClock } from "./WallClock.js"
+
+/** Authors as written, minus invisible direction marks and the "~ " of unsaved contacts. */
+const normaliseAuthor = (raw: string): string =>
+  raw
+    .replace(/[\u200E\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g, "")
+    .replace(/[\u00A0\u202F]/g, " ")
+    .replace(/^\s*~\s*/, "")
+    .trim()
+
+const RECENT = 8
+const MAX_SAMPLE = 5
+const SAMPLE_CHARS = 200
+
+const SYSTEM_KIND = kinds.indexOf("system")
+const KIND_CODE = new Map(kinds.map((kind, code) => [kind, code]))
+
+/** The same wall-clock with day and month exchanged; exact when both are at most 12. */
+export const swapDayMonth = (ms: WallClock): WallClock => {
+  const d = new Date(ms)
+  return Date.UTC(
+    d.getUTCFullYear(),
+    d.getUTCDate() - 1,
+    d.getUTCMonth() + 1,
+    d.getUTCHours(),
+    d.getUTCMinutes(),
+    d.getUTCSeconds()
+  )
+}
+
+export interface Pass {
+  readonly columns: MessageColumns
+  /** The day/month order every message was built with (a pass can switch once, fixing earlier ones). */
+  readonly dayFirst: boolean
+  readonly overA: number
+  readonly overB: number
+  readonly changesA: number
+  readonly changesB: number
+  readonly upperAmPm: boolean
+  readonly unreadable: number
+  readonly samples: Array<string>
+  readonly impossible: number
+}
+
+/**
+ * The one pass: walks the text line by line with `indexOf`, tests each line that can start a header
+ * against the shape's sticky regex (no line strings, no capture arrays), reads the fields by char code,
+ * and makes each message when the next header (or the end) closes its body. Times are computed with
+ * `dayFirst`; while no value over 12 has been seen the order is provisional, and the first such value
+ * that contradicts it switches the order and fixes the messages made so far (exactly, since all of
+ * their day and month values were at most 12).
+ */
+export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: boolean, locked: boolean): Pass => {
+  let dayFirst = dayFirstIn
+  const hasSeconds = shape.seconds
+  const wanted = hasSeconds ? 6 : 5
+  // The columns grow by doubling; pages of a typed array never written are never resident, so the
+  // unused tail costs address space, not memory.
+  let capacity = 1024
+  let count = 0
+  let sentAtColumn = new Float64Array(capacity)
+  let kindColumn = new Uint8Array(capacity)
+  let authorColumn = new Int32Array(capacity)
+  let startColumn = new Uint32Array(capacity)
+  let endColumn = new Uint32Array(capacity)
+  /** A column twice as long with the same values in front. */
+  const doubled = <T extends Float64Array<ArrayBuffer> | Uint8Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>>(
+    column: T,
+    make: (length: number) => T
+  ): T => {
+    const next = make(column.length * 2)
+    next.set(column)
+    return next
+  }
+  const grow = (): void => {
+    capacity *= 2
+    sentAtColumn = doubled(sentAtColumn, (n) => new Float64Array(n))
+    kindColumn = doubled(kindColumn, (n) => new Uint8Array(n))
+    authorColumn = doubled(authorColumn, (n) => new Int32Array(n))
+    startColumn = doubled(startColumn, (n) => new Uint32Array(n))
+    endColumn = doubled(endColumn, (n) => new Uint32Array(n))
+  }
+  // Authors as written map to an id; ids name distinct normalised authors (two spellings, one person).
+  const authorIndex = new Map<string, number>()
+  const nameIndex = new Map<string, number>()
+  const authorNames: Array<string> = []
+  // The last few authors as written: most headers repeat one, and checking in place avoids a slice.
+  const recentRaw: Array<string> = []
+  const recentId: Array<number> = []
+  const fields = [0, 0, 0, 0, 0, 0]
+  let unreadable = 0
+  const samples: Array<string> = []
+  let overA = 0
+  let overB = 0
+  let changesA = 0
+  let changesB = 0
+  let prevA = -1
+  let prevB = -1
+  let upperAmPm: boolean | null = null
+  let impossible = 0
+  let lastDateKey = -1
+  let dayMs = 0
+  // The message whose body is still being read.
+  let open = false
+  let openBody = 0
+  let openHeaderEnd = 0
+  let openAuthor = -1
+  let openSentAt = 0
+
+  // Each body is kept as offsets into `text`: dropping a leading U+200E, an edited marker or taking the
+  // whole line of a system event only moves them. The body is still sliced here to be classified, but
+  // that string is short-lived.
+  const close = (endAt: number): void => {
+    let end = endAt
+    while (end > openBody && text.charCodeAt(end - 1) === 0x0a) end--
+    let start = openBody
+    if (end < start) end = start
+    const lrm = text.charCodeAt(start) === 0x200e && end > start
+    if (lrm) start++
+    let kind: number
+    let author = openAuthor
+    if (author === -1) {
+      kind = SYSTEM_KIND
+    } else {
+      const body = text.slice(start, end)
+      const named = kindOf(body)
+      kind = KIND_CODE.get(named)!
+      if (named === "text") {
+        // Newer iOS exports write system events with an author (the group or the actor) and a U+200E-led
+        // body; a quote or great length in the "author" means a colon inside a system line.
+        const name = authorNames[author]!
+        if (lrm && SYSTEM.test(body)) kind = SYSTEM_KIND
+        else if ((name.length > 60 || name.includes("\"") || name.includes("“")) && SYSTEM.test(name)) {
+          kind = SYSTEM_KIND
+          author = -1
+          start = openHeaderEnd
+        }
+      } else if (named === "edited") {
+        const marker = editedMarkerAt(body)
+        if (marker !== -1) end = start + marker
+      }
+    }
+    if (count === capacity) grow()
+    sentAtColumn[count] = openSentAt
+    kindColumn[count] = kind
+    authorColumn[count] = author
+    startColumn[count] = start
+    endColumn[count] = end
+    count++
+  }
+
+  const len = text.length
+  let pos = 0
+  while (pos < len) {
+    let nl = text.indexOf("\n", pos)
+    if (nl === -1) nl = len
+    let header = false
+    if (mayStartHeader(text.charCodeAt(pos))) {
+      re.lastIndex = pos
+      header = re.test(text)
+    }
+    if (header) {
+      const headerEnd = re.lastIndex
+      // The digit runs of the header: three date fields, hour, minute and maybe second.
+      let k = 0
+      let i = pos
+      let afterDate = pos
+      let hourAt = pos
+      while (i < headerEnd && k < wanted) {
+        let c = text.charCodeAt(i)
+        if (!isDigit(c)) {
+          i++
+          continue
+        }
+        if (k === 3) hourAt = i
+        let v = 0
+        while (i < headerEnd && isDigit(c)) {
+          v = v * 10 + digitValue(c)
+          c = text.charCodeAt(++i)
+        }
+        fields[k++] = v
+        if (k === 3) afterDate = i
+      }
+      const afterTime = i
+      let year: number
+      let a: number
+      let b: number
+      if (shape.yearPos === 2) {
+        year = fields[2]!, a = fields[0]!, b = fields[1]!
+      } else if (shape.yearPos === 0) {
+        year = fields[0]!, a = fields[1]!, b = fields[2]!
+      } else {
+        year = fields[1]!, a = fields[0]!, b = fields[2]!
+      }
+      // Day and month never exceed 31: a larger value means this is not a date after all.
+      if (k === wanted && a !== 0 && b !== 0 && a <= 31 && b <= 31) {
+        if (open) close(pos)
+        if (year < 100) year += 2000
+        let hour = fields[3]!
+        if (shape.ampm !== "none") {
+          const from = shape.ampm === "suffix" ? afterTime : afterDate
+          const to = shape.ampm === "suffix" ? headerEnd : hourAt
+          const pm = pmAt(text, from, to)
+          if (pm !== null) hour = pm ? (hour % 12) + 12 : hour % 12
+          if (upperAmPm === null) {
+            for (let j = from; j < to; j++) {
+              const c = text.charCodeAt(j)
+              if (c === 0x41 || c === 0x50) upperAmPm = text.charCodeAt(j + 1) === 0x4d
+              if (c === 0x61 || c === 0x70 || c === 0x41 || c === 0x50) break
+            }
+          }
+        }
+        if (!locked && overA === 0 && overB === 0 && ((dayFirst && b > 12) || (!dayFirst && a > 12))) {
+          // The first value over 12 contradicts the provisional order: switch, and fix what was made.
+          dayFirst = !dayFirst
+          for (let m = 0; m < count; m++) sentAtColumn[m] = swapDayMonth(sentAtColumn[m]!)
+          if (open) openSentAt = swapDayMonth(openSentAt)
+          lastDateKey = -1
+        }
+        if (a > 12) overA++
+        if (b > 12) overB++
+        if (prevA !== -1) {
+          if (a !== prevA) changesA++
+          if (b !== prevB) changesB++
+        }
+        prevA = a
+        prevB = b
+        const dateKey = (year << 14) | (a << 7) | b
+        if (dateKey !== lastDateKey) {
+          lastDateKey = dateKey
+          const day = dayFirst ? a : b
+          const month = dayFirst ? b : a
+          if (month > 12) impossible++
+          dayMs = Date.UTC(year, month - 1, day)
+        }
+        openSentAt = dayMs + (hour * 3600 + fields[4]! * 60 + (hasSeconds ? fields[5]! : 0)) * 1000
+        openHeaderEnd = headerEnd
+        let colon = text.indexOf(": ", headerEnd)
+        openBody = colon + 2
+        if (colon === -1 || colon >= nl) {
+          // "Name:" with an empty body ends its line with the only colon.
+          colon = nl > headerEnd && text.charCodeAt(nl - 1) === 0x3a && text.indexOf(":", headerEnd) === nl - 1 ? nl - 1 : -1
+          openBody = colon === -1 ? headerEnd : nl
+        }
+        if (colon === -1) openAuthor = -1
+        else {
+          const rawLength = colon - headerEnd
+          let id = -1
+          for (let r = 0; r < recentRaw.length; r++) {
+            const raw = recentRaw[r]!
+            if (raw.length === rawLength && text.startsWith(raw, headerEnd)) {
+              id = recentId[r]!
+              break
+            }
+          }
+          if (id === -1) {
+            const raw = text.slice(headerEnd, colon)
+            let known = authorIndex.get(raw)
+            if (known === undefined) {
+              const name = normaliseAuthor(raw)
+              known = nameIndex.get(name)
+              if (known === undefined) {
+                known = authorNames.length
+                authorNames.push(name)
+                nameIndex.set(name, known)
+              }
+              authorIndex.set(raw, known)
+            }
+            id = known
+            if (recentRaw.length === RECENT) {
+              recentRaw.pop()
+              recentId.pop()
+            }
+            recentRaw.unshift(raw)
+            recentId.unshift(id)
+          }
+          openAuthor = id
+        }
+        open = true
+      } else header = false
+    }
+    if (!header && !open && nl > pos && !isBlank(text.slice(pos, nl))) {
+      unreadable++
+      if (samples.length < MAX_SAMPLE) samples.push(text.slice(pos, Math.min(nl, pos + SAMPLE_CHARS)))
+    }
+    pos = nl + 1
+  }
+  if (open) close(len)
+  return {
+    columns: {
+      count,
+      sentAt: sentAtColumn.subarray(0, count),
+      kind: kindColumn.subarray(0, count),
+      author: authorColumn.subarray(0, count),
+      authors: authorNames,
+      source: text,
+      textStart: startColumn.subarray(0, count),
+      textEnd: endColumn.subarray(0, count)
+    },
+    dayFirst,
+    overA,
+    overB,
+    changesA,
+    changesB,
+    upperAmPm: upperAmPm === true,
+    unreadable,
+    samples,
+    impossible
+  }
+}
