@@ -3,10 +3,10 @@
  *
  * 1. Retrieval quality: the fictional chat of bench/fixtures/rag-eval.ts is stored, embedded by the
  *    real embedding job (`EmbedChat`), and each of its questions is asked of three retrievers: vector
- *    only, full text only, and the hybrid `Retrieval.retrieve`. Prints recall@10 (and @6, the k the
- *    service uses) for the offline embedder, and for Gemini when GEMINI_API_KEY is set.
+ *    only, full text only, and the hybrid `Retrieval.retrieve`. Prints recall@10 (10 is the k the
+ *    service uses) and recall@6 for the offline embedder, and for Gemini when GEMINI_API_KEY is set.
  * 2. Latency of `Retrieval.retrieve` (everything but the answer model) on a generated 40,000-message
- *    chat, over ~200 varied questions: p50 and p95.
+ *    chat (bench/fixtures/generated-chat.ts), over ~200 varied questions: p50 and p95.
  * 3. Throughput of the embedding job on that chat (offline embedder): chunks/s and messages/s.
  *
  * Prints figures; asserts nothing. BENCH_DATABASE_URL names the server (default: the local one); a
@@ -17,21 +17,25 @@ import { NodeRuntime } from "@effect/platform-node"
 import { cpus, loadavg } from "node:os"
 import { SqlClient } from "@effect/sql"
 import { Console, Effect, Layer, Logger, LogLevel } from "effect"
+import { ChatAccess } from "../src/Chats/Access.js"
+import { ChatsRepo } from "../src/Chats/Repo.js"
 import { DatabaseOnPool } from "../src/Database.js"
 import { Llm } from "../src/Llm.js"
 import { GeminiLive } from "../src/Llm/Gemini.js"
 import { geminiKeyIsSet } from "../src/Llm/Live.js"
 import { OfflineLive } from "../src/Llm/Offline.js"
+import { ChunksRepo } from "../src/Rag/ChunksRepo.js"
 import { EmbedChat } from "../src/Rag/Embedding.js"
-import { isFunctionWord } from "../src/Llm/Offline.js"
 import { anyWordQuery } from "../src/Rag/Fusion.js"
-import { type ChunkHit, RagRepo, RetrievalRepo } from "../src/Rag/Repo.js"
-import { Retrieval } from "../src/Rag/Retrieval.js"
+import { chunkHitOf, Retrieval } from "../src/Rag/Retrieval.js"
+import { type ChunkHit, RetrievalRepo } from "../src/Rag/RetrievalRepo.js"
 import { Vector } from "../src/Vector.js"
 import { VectorPostgres } from "../src/Vector/Postgres.js"
-import type { RunningJob } from "../src/Worker.js"
-import { percentile, scratchPool, withScratchDatabase } from "./support.js"
+import type { RunningJob } from "../src/Worker/Handler.js"
+import { isFunctionWord } from "../src/Words.js"
+import { AUTHORS, generateChat, latencyQuestions } from "./fixtures/generated-chat.js"
 import { evalMessages, evalParticipants, type EvalQuestion, evalQuestions } from "./fixtures/rag-eval.js"
+import { percentile, scratchPool, withScratchDatabase } from "./support.js"
 
 const database = `chatsight_bench_rag_${process.pid}`
 const perQuestion = process.argv.includes("--per-question")
@@ -44,9 +48,8 @@ const userId = "bench-rag-user"
 
 const out = (line: string) => Console.log(line)
 
-
 // ---------------------------------------------------------------------------------------------
-// Storing a chat (direct SQL, as `ChatsRepo.insert`/`insertMessages` would, without the parser)
+// Storing a chat (through `ChatsRepo`, as an upload would, without the parser)
 // ---------------------------------------------------------------------------------------------
 
 interface StoredMessage {
@@ -55,31 +58,42 @@ interface StoredMessage {
   readonly sentAt: string
   readonly author: string | null
   readonly text: string
-  readonly kind: "text" | "media" | "system" | "deleted" | "edited"
+  readonly kind: string
 }
 
+/** Messages per `insertMessages` statement (the service's default `INGEST_INSERT_BATCH`). */
 const insertBatch = 5000
+
+/** `ChatsRepo` takes wall-clock times as `YYYY-MM-DD HH:MM:SS`. */
+const wallClock = (sentAt: string) => sentAt.replace("T", " ")
 
 const storeChat = (name: string, participants: ReadonlyArray<string>, messages: ReadonlyArray<StoredMessage>) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const first = messages[0]?.sentAt ?? null
-    const last = messages[messages.length - 1]?.sentAt ?? null
-    const rows = yield* sql<{ readonly id: string }>`
-      INSERT INTO chats (user_id, display_name, content_hash, participants, message_count,
-                         first_message_at, last_message_at, status)
-      VALUES (${userId}, ${name}, ${`bench-${name}-${messages.length}`}, ${JSON.stringify(participants)}::jsonb,
-              ${messages.length}, ${first}::timestamp, ${last}::timestamp, 'ready')
-      RETURNING id::text AS id`
-    const chatId = rows[0]?.id
-    if (chatId === undefined) return yield* Effect.dieMessage("the chat was not stored")
+    const chats = yield* ChatsRepo
+    const first = messages[0]
+    const last = messages[messages.length - 1]
+    const inserted = yield* chats.insert({
+      userId,
+      displayName: name,
+      sourceFilename: null,
+      contentHash: `bench-${name}-${messages.length}`,
+      participants,
+      messageCount: messages.length,
+      firstMessageAt: first === undefined ? null : wallClock(first.sentAt),
+      lastMessageAt: last === undefined ? null : wallClock(last.sentAt),
+      parseReport: null
+    })
+    // A fresh scratch database holds no chat of the same hash: none here is a bug of the bench.
+    const chatId = yield* Effect.orDie(inserted)
     for (let start = 0; start < messages.length; start += insertBatch) {
       const batch = messages.slice(start, start + insertBatch)
-      yield* sql`INSERT INTO messages (chat_id, seq, sent_at_local, sent_at, author, text, kind)
-        SELECT ${chatId}::uuid, u.seq, u.local, u.local AT TIME ZONE 'UTC', u.author, u.text, u.kind
-        FROM unnest(${batch.map((m) => m.seq)}::int[], ${batch.map((m) => m.sentAt)}::timestamp[],
-                    ${batch.map((m) => m.author)}::text[], ${batch.map((m) => m.text)}::text[],
-                    ${batch.map((m) => m.kind)}::text[]) AS u(seq, local, author, text, kind)`
+      yield* chats.insertMessages(chatId, "UTC", {
+        seq: batch.map((m) => m.seq),
+        sentAt: batch.map((m) => wallClock(m.sentAt)),
+        author: batch.map((m) => m.author),
+        text: batch.map((m) => m.text),
+        kind: batch.map((m) => m.kind)
+      })
     }
     return chatId
   })
@@ -127,7 +141,7 @@ const evaluate = (label: string, chatId: string) =>
     const llm = yield* Llm
     const vector = yield* Vector
     const repo = yield* RetrievalRepo
-    const chunks = yield* RagRepo
+    const chunks = yield* ChunksRepo
     const retrieval = yield* Retrieval
 
     const embedStarted = performance.now()
@@ -158,13 +172,7 @@ const evaluate = (label: string, chatId: string) =>
             Effect.flatMap(([queryVector]) =>
               vector.search({ chatId, userId, embedder: llm.embedder, vector: queryVector ?? [], k })
             ),
-            Effect.map((hits) =>
-              hits.map((hit): ChunkHit => ({
-                id: hit.chunkId,
-                first_message_id: hit.firstMessageId,
-                last_message_id: hit.lastMessageId
-              }))
-            ),
+            Effect.map((hits) => hits.map(chunkHitOf)),
             Effect.flatMap(messagesOf)
           )
         case "full-text-only": {
@@ -252,99 +260,9 @@ const evaluate = (label: string, chatId: string) =>
 // 2 and 3. A large generated chat: embedding throughput and retrieval latency
 // ---------------------------------------------------------------------------------------------
 
-/** A small deterministic generator, so every run stores the same chat. */
-const rng = (seed: number) => () => {
-  seed = (seed * 1664525 + 1013904223) >>> 0
-  return seed / 2 ** 32
-}
-
-const AUTHORS = ["Amelia Hartfield", "Bruno Castellane", "Chidi Okonkwo", "Daria Volkova"]
-
-/** Topics a long chat drifts between; each conversation mostly keeps to one. */
-const TOPICS: ReadonlyArray<ReadonlyArray<string>> = [
-  "flat move boxes van landlord deposit rent keys removal lease viewing neighbourhood bedroom garden parking council tax".split(" "),
-  "dog vet walk lead park puppy treats allergy kennel groomer fleas collar rescue greyhound biscuit".split(" "),
-  "wedding venue dress suit invitation rsvp caterer speech ring honeymoon bridesmaid reception ceremony flowers".split(" "),
-  "job interview offer salary notice manager contract startup promotion meeting deadline team recruiter onboarding".split(" "),
-  "laptop screen keyboard charger battery repair warranty backup files update password printer wifi router".split(" "),
-  "recipe dinner lentils curry pasta oven bread sourdough garlic onions chilli lasagne soup roast dessert".split(" "),
-  "flight hotel airbnb passport beach museum train tickets luggage itinerary lisbon porto rome airport".split(" "),
-  "car insurance tyre petrol mot garage brakes parking ticket motorway service mileage diesel dashboard".split(" "),
-  "football match score league training goal referee season stadium penalty striker keeper tickets".split(" "),
-  "birthday party cake present gift balloons surprise restaurant booking candles card celebration".split(" "),
-  "book novel chapter author library podcast series episode film cinema trailer soundtrack review".split(" "),
-  "doctor dentist appointment prescription pharmacy cold flu headache gym running marathon yoga stretch".split(" ")
-]
-const FILLER =
-  "i you we it that this the a to and but so just really maybe tomorrow today tonight later yes no ok sure lol haha " +
-  "think know need want going got see said was is are be have had will can could should about with for on at in"
-const FILLER_WORDS = FILLER.split(" ")
-
-const pick = <A>(random: () => number, items: ReadonlyArray<A>): A => items[Math.floor(random() * items.length)]!
-
-const pad = (n: number) => (n < 10 ? `0${n}` : `${n}`)
-const wallClock = (ms: number) => {
-  const d = new Date(ms)
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${
-    pad(d.getUTCMinutes())
-  }:${pad(d.getUTCSeconds())}`
-}
-
-/** `count` messages in conversations of 3 to 60 messages, hours to days apart, over a few years. */
-const generateChat = (count: number): ReadonlyArray<StoredMessage> => {
-  const random = rng(7)
-  const messages: Array<StoredMessage> = []
-  let t = Date.UTC(2021, 0, 1, 8, 0)
-  while (messages.length < count) {
-    const topic = pick(random, TOPICS)
-    const length = 3 + Math.floor(random() * 58)
-    for (let i = 0; i < length && messages.length < count; i++) {
-      t += Math.floor(15_000 + random() * 300_000)
-      const roll = random()
-      const seq = messages.length
-      const author = pick(random, AUTHORS)
-      if (roll < 0.04) messages.push({ seq, sentAt: wallClock(t), author, text: "<Media omitted>", kind: "media" })
-      else if (roll < 0.05) messages.push({ seq, sentAt: wallClock(t), author, text: "This message was deleted", kind: "deleted" })
-      else {
-        const words = 3 + Math.floor(random() * 18)
-        const body: Array<string> = []
-        for (let w = 0; w < words; w++) {
-          body.push(random() < 0.45 ? pick(random, topic) : random() < 0.1 ? pick(random, pick(random, TOPICS)) : pick(random, FILLER_WORDS))
-        }
-        messages.push({ seq, sentAt: wallClock(t), author, text: body.join(" "), kind: roll > 0.99 ? "edited" : "text" })
-      }
-    }
-    // The next conversation starts 1.5 hours to 3 days later.
-    t += Math.floor(90 * 60_000 + random() * 3 * 24 * 3_600_000)
-  }
-  return messages
-}
-
-/** ~200 questions: the evaluation's, and generated ones in the shapes people ask in. */
-const latencyQuestions = (total: number): ReadonlyArray<string> => {
-  const random = rng(11)
-  const shapes: ReadonlyArray<(a: string, b: string, who: string) => string> = [
-    (a, b) => `When did we talk about the ${a} and the ${b}?`,
-    (a, _b, who) => `What did ${who.split(" ")[0]} say about the ${a}?`,
-    (a, b) => `How much was the ${a} for the ${b}?`,
-    (a) => `Who sorted out the ${a} in the end?`,
-    (a, b) => `Why did the ${a} go wrong with the ${b}?`,
-    (a) => `${a}?`,
-    (a, b, who) => `Did ${who.split(" ")[0]} ever mention a ${a}, or was it the ${b}`,
-    () => "What did we do last summer?",
-    () => "Who is the funniest person in this chat? 😂"
-  ]
-  const questions = evalQuestions.map((q) => q.question)
-  while (questions.length < total) {
-    const topic = pick(random, TOPICS)
-    questions.push(pick(random, shapes)(pick(random, topic), pick(random, topic), pick(random, AUTHORS)))
-  }
-  return questions
-}
-
 const largeChat = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const chunks = yield* RagRepo
+  const chunks = yield* ChunksRepo
   const repo = yield* RetrievalRepo
   const vector = yield* Vector
   const llm = yield* Llm
@@ -355,7 +273,7 @@ const largeChat = Effect.gen(function*() {
   const storeStarted = performance.now()
   const chatId = yield* storeChat("Large generated chat", AUTHORS, messages)
   yield* sql`ANALYZE messages`
-  yield* out(`stored in ${((performance.now() - storeStarted) / 1000).toFixed(1)} s (direct SQL inserts of ${insertBatch} rows)`)
+  yield* out(`stored in ${((performance.now() - storeStarted) / 1000).toFixed(1)} s (ChatsRepo.insertMessages, ${insertBatch} rows a statement)`)
 
   const embedStarted = performance.now()
   yield* embedChat(chatId)
@@ -433,9 +351,9 @@ const largeChat = Effect.gen(function*() {
 // The run
 // ---------------------------------------------------------------------------------------------
 
-/** The retrieval services over one `Llm`; the SQL client and the `Vector` store come from outside. */
+/** The retrieval services over one `Llm`; the SQL client, the chats and the `Vector` store come from outside. */
 const ragServices = <E>(llm: Layer.Layer<Llm, E>) =>
-  Layer.mergeAll(Retrieval.Default, RagRepo.Default, RetrievalRepo.Default).pipe(Layer.provideMerge(llm))
+  Layer.mergeAll(Retrieval.Default, ChunksRepo.Default, RetrievalRepo.Default).pipe(Layer.provideMerge(llm))
 
 const bench = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -457,7 +375,12 @@ const bench = Effect.gen(function*() {
 const program = withScratchDatabase(
   database,
   bench.pipe(
-    Effect.provide(VectorPostgres.pipe(Layer.provideMerge(DatabaseOnPool), Layer.provide(scratchPool(database)))),
+    Effect.provide(
+      Layer.mergeAll(VectorPostgres, ChatsRepo.Default, ChatAccess.Default).pipe(
+        Layer.provideMerge(DatabaseOnPool),
+        Layer.provide(scratchPool(database))
+      )
+    ),
     Logger.withMinimumLogLevel(LogLevel.Warning)
   )
 )

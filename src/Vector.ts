@@ -3,7 +3,7 @@
  * (pgvector in our own PostgreSQL by default, Qdrant to scale out), and the same behaviour tests for
  * both. Vectors are looked up inside one chat of one user; their texts always come from `messages`.
  */
-import { Context, type Effect } from "effect"
+import { Context, Effect } from "effect"
 import type { DatabaseError, UpstreamUnavailable } from "./Domain/Errors.js"
 
 /** Dimensions of every stored vector (gemini-embedding-001 at 768, and the offline embedder). */
@@ -39,6 +39,15 @@ export interface VectorQuery {
 }
 
 export type VectorError = DatabaseError | UpstreamUnavailable
+
+/**
+ * What every store demands of a vector it is given: `dimensions` finite numbers. Anything else is a
+ * bug of the caller, not a failure of the store, so it dies.
+ */
+export const checkVector = (vector: ReadonlyArray<number>, what: string): Effect.Effect<void> =>
+  vector.length === dimensions && vector.every(Number.isFinite)
+    ? Effect.void
+    : Effect.dieMessage(`${what} must have ${dimensions} finite numbers, got ${vector.length}`)
 
 export interface VectorStore {
   readonly backend: "postgres" | "qdrant" | "memory"

@@ -9,9 +9,11 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-tr
 import { Chunk, ConfigProvider, Context, Duration, Effect, Layer, Schedule } from "effect"
 import { UpstreamUnavailable } from "../src/Domain/Errors.js"
 import { type ContextMessage, Llm } from "../src/Llm.js"
-import { GeminiFailure, GeminiLive, retryAfterOf, retrySchedule } from "../src/Llm/Gemini.js"
+import { GeminiLive } from "../src/Llm/Gemini.js"
+import { GeminiFailure, retryAfterOf, retrySchedule } from "../src/Llm/Gemini/Failure.js"
 import { LlmLive } from "../src/Llm/Live.js"
 import { embedText, extractiveAnswer, hash32, OfflineLive, offlineEmbedder } from "../src/Llm/Offline.js"
+import { answerJsonSchema } from "../src/Llm/Prompts.js"
 import { dimensions } from "../src/Vector.js"
 import { defaultAnswer, type FakeGemini, fakeGemini, fakeVector } from "./support/fakeGemini.js"
 
@@ -269,6 +271,23 @@ layer(Layer.merge(Layer.scoped(Fake, fakeGemini), TracingTest), { excludeTestSer
       expect(context).toBeGreaterThan(history)
       expect(question).toBeGreaterThan(context)
       expect(body).toContain(`"role":"model"`)
+    }))
+
+  it.effect("constrains the answer with the JSON Schema derived from AnswerJson", () =>
+    Effect.gen(function*() {
+      const fake = yield* fresh
+      const llm = yield* gemini(fake)
+      yield* llm.answer({ question: "When did we move to Lisbon?", context: lisbonChat, history: [] })
+      const body = fake.requests[0]?.body
+      expect(body).toMatchObject({
+        generationConfig: { responseMimeType: "application/json", responseJsonSchema: answerJsonSchema }
+      })
+      expect(JSON.stringify(body)).not.toContain("responseSchema")
+      expect(answerJsonSchema).toMatchObject({
+        type: "object",
+        required: ["answer", "message_ids"],
+        properties: { answer: { type: "string" }, message_ids: { type: "array", items: { type: "string" } } }
+      })
     }))
 
   it.effect("records Llm.answer (with token counts) and Llm.embed spans", () =>

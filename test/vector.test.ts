@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one contract suite run on three layers, and the Qdrant layer's own setup and outage cases, sharing its fixtures.
 /**
  * The `Vector` contract, one set of behaviour tests run against both live layers and the in-memory test layer: pgvector on a fresh
  * database and Qdrant on a test double that holds every request to Qdrant's OpenAPI contract.
@@ -13,7 +14,8 @@ import { VectorMemory } from "../src/Vector/Memory.js"
 import { VectorLive } from "../src/Vector/Live.js"
 import { VectorPostgres } from "../src/Vector/Postgres.js"
 import { indexedFields, VectorQdrant } from "../src/Vector/Qdrant.js"
-import { makeQdrantDouble, QdrantDouble, qdrantDouble, QdrantDoubleLive, SpecRouter } from "./support/qdrantDouble.js"
+import { SpecRouter } from "./support/qdrantContract.js"
+import { makeQdrantDouble, QdrantDouble, qdrantDouble, QdrantDoubleLive } from "./support/qdrantDouble.js"
 import { TestConfig, TestDatabase } from "./support/TestApp.js"
 
 const embedder = "offline-hash-v1@768"
@@ -291,6 +293,17 @@ behaves<QdrantDouble>(
         yield* store.upsert([vectorOf(chat, chat.ids[0] ?? "", axis(9))])
         expect(double.requests.slice(before).map((r) => r.status)).toEqual([503, 200])
         expect((yield* near(axis(9), chat)).map((h) => h.chunkId)).toEqual(chat.ids)
+      }))
+
+    it.effect("a chunk id that is not an unsigned integer is a defect, and nothing is sent", () =>
+      Effect.gen(function*() {
+        const store = yield* Vector
+        const double = yield* QdrantDouble
+        const chat = yield* newChat(1)
+        const before = double.requests.length
+        const exit = yield* Effect.exit(store.upsert([vectorOf(chat, "12a", axis(0))]))
+        expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+        expect(double.requests.length).toBe(before)
       }))
 
     it.effect("every request the client sent was valid against Qdrant's OpenAPI contract", () =>

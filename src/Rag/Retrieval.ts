@@ -6,18 +6,24 @@
 import { Effect } from "effect"
 import { orDatabaseError } from "../Database.js"
 import { Llm } from "../Llm.js"
-import { isFunctionWord } from "../Llm/Offline.js"
-import { Vector } from "../Vector.js"
+import { Vector, type VectorHit } from "../Vector.js"
+import { isFunctionWord } from "../Words.js"
 import { anyWordQuery, reciprocalRankFusion } from "./Fusion.js"
-import { type ChunkHit, RagRepo, RetrievalRepo } from "./Repo.js"
+import type { RetrievalMode } from "../Domain/Rag.js"
+import { ChunksRepo } from "./ChunksRepo.js"
+import { type ChunkHit, RetrievalRepo } from "./RetrievalRepo.js"
 
-
-export type RetrievalMode = "hybrid" | "full-text"
+/** A vector search hit as a chunk, in the shape full-text search finds them, so the two lists can be fused. */
+export const chunkHitOf = (hit: VectorHit): ChunkHit => ({
+  id: hit.chunkId,
+  first_message_id: hit.firstMessageId,
+  last_message_id: hit.lastMessageId
+})
 
 export class Retrieval extends Effect.Service<Retrieval>()("chatsight/Retrieval", {
   effect: Effect.gen(function*() {
     const repo = yield* RetrievalRepo
-    const chunks = yield* RagRepo
+    const chunks = yield* ChunksRepo
     const llm = yield* Llm
     const vector = yield* Vector
 
@@ -52,15 +58,7 @@ export class Retrieval extends Effect.Service<Retrieval>()("chatsight/Retrieval"
                 embedder: llm.embedder,
                 vector: queryVector ?? [],
                 k: candidates
-              })).pipe(
-                Effect.map((hits) =>
-                  hits.map((hit): ChunkHit => ({
-                    id: hit.chunkId,
-                    first_message_id: hit.firstMessageId,
-                    last_message_id: hit.lastMessageId
-                  }))
-                )
-              )
+              })).pipe(Effect.map((hits) => hits.map(chunkHitOf)))
             : Effect.succeed<ReadonlyArray<ChunkHit>>([])
         ], { concurrency: 2 })
         const fused = reciprocalRankFusion([vectorHits, textHits], (hit) => hit.id).slice(0, k)
@@ -79,5 +77,5 @@ export class Retrieval extends Effect.Service<Retrieval>()("chatsight/Retrieval"
 
     return { retrieve } as const
   }),
-  dependencies: [RetrievalRepo.Default, RagRepo.Default]
+  dependencies: [RetrievalRepo.Default, ChunksRepo.Default]
 }) {}

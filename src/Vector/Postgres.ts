@@ -3,22 +3,15 @@
  * inserted, and a search is an exact scan of one chat's chunks (a chat holds thousands, not millions).
  */
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import { orDatabaseError } from "../Database.js"
-import { type ChunkVector, dimensions, Vector, type VectorHit, type VectorQuery, type VectorStore } from "../Vector.js"
+import { checkVector, type ChunkVector, Vector, type VectorHit, type VectorQuery, type VectorStore } from "../Vector.js"
 
 /** Rows per UPDATE: one statement per batch keeps round trips few and each statement's parameters small. */
 const upsertBatch = 256
 
 /** Chat ids are uuids; anything else names no chat (and would make PostgreSQL refuse the cast). */
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-const isChatId = (id: string) => uuid.test(id)
-
-/** A vector of the wrong size or with NaN is a bug of the caller, not a database failure: it dies. */
-const checkVector = (vector: ReadonlyArray<number>, what: string) =>
-  vector.length === dimensions && vector.every(Number.isFinite)
-    ? Effect.void
-    : Effect.dieMessage(`${what} must have ${dimensions} finite numbers, got ${vector.length}`)
+const isChatId = Schema.is(Schema.UUID)
 
 /** pgvector's text form, `[x,y,...]`; JavaScript's shortest round-trip digits parse back exactly. */
 const literal = (vector: ReadonlyArray<number>) => `[${vector.join(",")}]`

@@ -3,15 +3,17 @@
  * row ids, filtered by chat, user and embedder through keyword payload indexes.
  */
 import { QdrantClient, type Schemas } from "@qdrant/js-client-rest"
-import { Config, Data, Duration, Effect, Layer, Option, Redacted, Ref, Schedule, Schema } from "effect"
+import { Config, Data, Duration, Effect, Layer, Option, Redacted, Ref, Schema } from "effect"
+import { backoff } from "../Backoff.js"
+import { duration } from "../Config.js"
 import { UpstreamUnavailable } from "../Domain/Errors.js"
-import { type ChunkVector, dimensions, Vector, type VectorHit, type VectorQuery, type VectorStore } from "../Vector.js"
+import { checkVector, type ChunkVector, dimensions, Vector, type VectorHit, type VectorQuery, type VectorStore } from "../Vector.js"
 
 export const QdrantConfig = Config.all({
   url: Config.string("QDRANT_URL").pipe(Config.withDefault("http://127.0.0.1:6333")),
   apiKey: Config.option(Config.redacted("QDRANT_API_KEY")),
   collection: Config.string("QDRANT_COLLECTION").pipe(Config.withDefault("chatsight_chunks")),
-  timeout: Config.duration("QDRANT_TIMEOUT").pipe(Config.withDefault(Duration.decode("10 seconds")))
+  timeout: duration("QDRANT_TIMEOUT", "10 seconds")
 })
 
 /** Payload fields every search and delete filters on; each gets a keyword index. */
@@ -47,22 +49,27 @@ const explain = (cause: unknown): string => {
 const isTransient = (failure: QdrantFailure) =>
   failure.status === undefined || failure.status === 408 || failure.status === 429 || failure.status >= 500
 
-const retrySchedule = Schedule.exponential("100 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(2)))
+/** Two quick retries: a store call sits inside a user's request. */
+const retrySchedule = backoff({ base: "100 millis", retries: 2 })
 
 const upstreamMessage = "The vector store (Qdrant) is unavailable; please retry shortly"
 
-/** Point ids are the `chunks` ids: unsigned integers, exact in a double up to 2^53. */
-const pointId = (chunkId: string): number => {
+/**
+ * Point ids are the `chunks` ids: unsigned integers, exact in a double up to 2^53. Any other id is a
+ * bug of the caller, so it dies.
+ */
+const pointId = (chunkId: string): Effect.Effect<number> => {
   const id = Number(chunkId)
-  if (!/^\d+$/.test(chunkId) || !Number.isSafeInteger(id)) throw new Error(`chunk id ${chunkId} is not an unsigned integer`)
-  return id
+  return /^\d+$/.test(chunkId) && Number.isSafeInteger(id)
+    ? Effect.succeed(id)
+    : Effect.dieMessage(`chunk id ${chunkId} is not an unsigned integer`)
 }
 
-/** A vector of the wrong size or with NaN is a bug of the caller, not an outage: it dies. */
-const checkVector = (vector: ReadonlyArray<number>, what: string) =>
-  vector.length === dimensions && vector.every(Number.isFinite)
-    ? Effect.void
-    : Effect.dieMessage(`${what} must have ${dimensions} finite numbers, got ${vector.length}`)
+/**
+ * The configured collection holds vectors of another shape: every write would fail, or worse, rank
+ * with another metric. Raised as a defect at start, since only the operator can fix it.
+ */
+class CollectionMismatch extends Data.TaggedError("CollectionMismatch")<{ readonly message: string }> {}
 
 const HitPayload = Schema.Struct({
   chatId: Schema.String,
@@ -148,7 +155,7 @@ export const makeQdrantStore = Effect.gen(function*() {
       } vectors, but Chatsight stores one unnamed ${dimensions}-dimension Cosine vector per point; ` +
         "set QDRANT_COLLECTION to another name or recreate the collection"
       yield* Effect.logError(message)
-      return yield* Effect.dieMessage(message)
+      return yield* Effect.die(new CollectionMismatch({ message }))
     }
     const present = info.payload_schema
     for (const field of indexedFields) {
@@ -164,23 +171,24 @@ export const makeQdrantStore = Effect.gen(function*() {
       Effect.flatMap(Ref.get(ready), (again) => again ? Effect.void : Effect.zipRight(ensureCollection, Ref.set(ready, true)))
     ))
 
-  const toPoint = (v: ChunkVector): Schemas["PointStruct"] => ({
-    id: pointId(v.chunkId),
-    vector: [...v.vector],
-    payload: {
-      chatId: v.chatId,
-      userId: v.userId,
-      firstMessageId: v.firstMessageId,
-      lastMessageId: v.lastMessageId,
-      embedder: v.embedder
-    }
-  })
+  const toPoint = (v: ChunkVector): Effect.Effect<Schemas["PointStruct"]> =>
+    Effect.map(pointId(v.chunkId), (id) => ({
+      id,
+      vector: [...v.vector],
+      payload: {
+        chatId: v.chatId,
+        userId: v.userId,
+        firstMessageId: v.firstMessageId,
+        lastMessageId: v.lastMessageId,
+        embedder: v.embedder
+      }
+    }))
 
   const upsert = (vectors: ReadonlyArray<ChunkVector>) =>
     Effect.gen(function*() {
       if (vectors.length === 0) return
       yield* Effect.forEach(vectors, (v) => checkVector(v.vector, `the vector of chunk ${v.chunkId}`), { discard: true })
-      const points = yield* Effect.try({ try: () => vectors.map(toPoint), catch: (error) => error }).pipe(Effect.orDie)
+      const points = yield* Effect.forEach(vectors, toPoint)
       yield* ensureOnce
       for (let start = 0; start < points.length; start += upsertBatch) {
         const batch = points.slice(start, start + upsertBatch)

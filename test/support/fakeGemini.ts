@@ -88,6 +88,21 @@ const textOf = (request: unknown): string => {
 const dimensionOf = (request: unknown): number =>
   isRecord(request) && typeof request["outputDimensionality"] === "number" ? request["outputDimensionality"] : 3072
 
+/**
+ * What the real API refuses in a `generateContent` body's `generationConfig`: a response schema
+ * without a JSON mime type, or both schema fields at once (they are alternatives).
+ */
+const invalidGenerationConfig = (body: unknown): string | undefined => {
+  const config = isRecord(body) && isRecord(body["generationConfig"]) ? body["generationConfig"] : {}
+  const hasSchema = config["responseSchema"] !== undefined
+  const hasJsonSchema = config["responseJsonSchema"] !== undefined
+  if (hasSchema && hasJsonSchema) return "responseSchema and responseJsonSchema cannot both be set"
+  if ((hasSchema || hasJsonSchema) && config["responseMimeType"] !== "application/json") {
+    return "a response schema needs responseMimeType application/json"
+  }
+  return undefined
+}
+
 const googleError = (status: number) => ({
   error: {
     code: status,
@@ -146,12 +161,17 @@ export const fakeGemini: Effect.Effect<FakeGemini, never, Scope.Scope> = Effect.
           }
           case "embedContent":
             return sendJson(response, 200, { embedding: { values: fakeVector(textOf(body), dimensionOf(body)) } })
-          case "generateContent":
+          case "generateContent": {
+            const invalid = invalidGenerationConfig(body)
+            if (invalid !== undefined) {
+              return sendJson(response, 400, { error: { code: 400, message: invalid, status: "INVALID_ARGUMENT" } })
+            }
             return sendJson(response, 200, {
               candidates: [{ content: { role: "model", parts: [{ text }] }, finishReason: "STOP", index: 0 }],
               usageMetadata: { promptTokenCount: 120, candidatesTokenCount: 30, totalTokenCount: 150 },
               modelVersion: "fake"
             })
+          }
           default:
             return sendJson(response, 404, { error: { code: 404, message: `no such method: ${url.pathname}`, status: "NOT_FOUND" } })
         }
