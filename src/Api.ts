@@ -4,11 +4,17 @@ import { CatalogApi } from "./Catalog/Api.js"
 import { ChatsApi } from "./Chats/Api.js"
 import { RagApi } from "./Rag/Api.js"
 import { CreditsApi } from "./Credits/Api.js"
-import { DatabaseError, httpError, InternalError, PayloadTooLarge, ValidationError } from "./Domain/Errors.js"
+import {
+  DatabaseError,
+  httpError,
+  InternalError,
+  PayloadTooLarge,
+  ServiceUnavailable,
+  ValidationError
+} from "./Domain/Errors.js"
 import { HealthApi } from "./Health/Api.js"
-import { cleanOpenApi } from "./Http/OpenApiCleanup.js"
 import { UsersApi } from "./Users/Api.js"
-import { version } from "./Health.js"
+import { version } from "./Domain/Version.js"
 
 export class Api extends HttpApi.make("chatsight")
   .add(HealthApi)
@@ -21,12 +27,12 @@ export class Api extends HttpApi.make("chatsight")
   .addError(httpError(PayloadTooLarge))
   .addError(httpError(DatabaseError))
   .addError(httpError(InternalError))
-  .annotate(OpenApi.Transform, cleanOpenApi)
+  .addError(httpError(ServiceUnavailable))
   .annotate(OpenApi.Title, "Chatsight API")
   .annotate(OpenApi.Version, version)
   .annotate(
     OpenApi.Description,
     "Upload WhatsApp chats, read exact statistics, ask cited questions and unlock insight reports. " +
-      "Every error answers `{ error: { code, message, requestId } }`."
+      "Every error answers `{ error: { code, message, request_id } }`."
   )
 {}

@@ -9,20 +9,18 @@ import { PurgeChat } from "./Chats/Purge.js"
 import { type MessageFilter, ChatsRepo } from "./Chats/Repo.js"
 import { IngestConfig } from "./Config.js"
 import { Database, orDatabaseError } from "./Database.js"
-import { type ChatRow, chatNotFound, isRealWallClock, type ParseReport } from "./Domain/Chat.js"
-import { ValidationError } from "./Domain/Errors.js"
-import { noAccount } from "./Domain/User.js"
-import { UsersRepo } from "./Users/Repo.js"
-import { type PageParams, toPage } from "./Domain/Pagination.js"
-import { kinds, textAt, wallClockText } from "./Ingest/Columns.js"
-import type { ParseReport as ParserReport } from "./Ingest/Model.js"
-import type { ChatStatistics } from "./Ingest/Statistics.js"
-import { ChatStatisticsSchema } from "./Ingest/Statistics.js"
-import { ownBuffer, type ParsedExport, ParserThreads } from "./Ingest/Thread.js"
-import { Jobs } from "./Worker.js"
-import { Llm } from "./Llm.js"
-import { EmbedChat } from "./Rag/Embedding.js"
-import { embedJobKey } from "./Rag/Keys.js"
+import { ChatAccess, chatNotFound } from "./Chats/Access.js"
+import { ChatHooks } from "./Chats/Hooks.js"
+import { ChatCursor, type ChatRow, MessageCursor } from "./Domain/Chat.js"
+import { type Page, toPage } from "./Domain/Pagination.js"
+import { Users } from "./Users.js"
+import { type ChatStatistics, ChatStatisticsSchema } from "./Domain/Statistics.js"
+import { kinds, textAt } from "./Ingest/Columns.js"
+import type { ParsedExport } from "./Ingest/ParseRequest.js"
+import { ParserThreads } from "./Ingest/ParserThreads.js"
+import { wireReport } from "./Ingest/Report.js"
+import { storedWallClock } from "./Ingest/WallClock.js"
+import { Jobs } from "./Worker/Jobs.js"
 import { orFail } from "./Domain/Found.js"
 
 export interface Upload {
@@ -33,28 +31,6 @@ export interface Upload {
   readonly dayFirst?: boolean | undefined
   readonly timeZone?: string | undefined
 }
-
-const wallClockIso = (ms: number | null) => ms === null ? null : new Date(ms).toISOString().slice(0, 19)
-
-/** The report on the wire: snake case, times as written. */
-export const reportToWire = (report: ParserReport): ParseReport => ({
-  format: report.format,
-  shape: report.shape,
-  day_first: report.dayFirst,
-  day_first_confidence: report.dayFirstConfidence,
-  messages: report.messages,
-  system_events: report.systemEvents,
-  media: report.media,
-  deleted: report.deleted,
-  edited: report.edited,
-  participants: report.participants,
-  unreadable_lines: report.unreadableLines,
-  unreadable_samples: report.unreadableSamples,
-  first_message_at: wallClockIso(report.firstMessageAt),
-  last_message_at: wallClockIso(report.lastMessageAt),
-  warnings: report.warnings
-})
-
 
 const decodeStatistics = Schema.decodeUnknown(Schema.NullOr(ChatStatisticsSchema))
 
@@ -78,22 +54,14 @@ export const anonymise = (stats: ChatStatistics): ChatStatistics => {
   }
 }
 
-const isTimeZone = (zone: string) => {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: zone })
-    return true
-  } catch {
-    return false
-  }
-}
-
 export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
   effect: Effect.gen(function*() {
     const db = yield* Database
     const repo = yield* ChatsRepo
     const jobs = yield* Jobs
-    const users = yield* UsersRepo
-    const llm = yield* Llm
+    const users = yield* Users
+    const access = yield* ChatAccess
+    const hooks = yield* ChatHooks
     const config = yield* IngestConfig
     const threads = yield* ParserThreads
 
@@ -107,9 +75,9 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
           contentHash: hash,
           participants: report.participants,
           messageCount: report.messages,
-          firstMessageAt: report.firstMessageAt === null ? null : wallClockText(report.firstMessageAt),
-          lastMessageAt: report.lastMessageAt === null ? null : wallClockText(report.lastMessageAt),
-          parseReport: reportToWire(report)
+          firstMessageAt: report.firstMessageAt === null ? null : storedWallClock(report.firstMessageAt),
+          lastMessageAt: report.lastMessageAt === null ? null : storedWallClock(report.lastMessageAt),
+          parseReport: wireReport(report)
         })
         if (Option.isNone(inserted)) return inserted
         const chatId = inserted.value
@@ -123,7 +91,7 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
           for (let i = start; i < end; i++) {
             const authorIndex = columns.author[i]!
             seq.push(i)
-            sentAt.push(wallClockText(columns.sentAt[i]!))
+            sentAt.push(storedWallClock(columns.sentAt[i]!))
             author.push(authorIndex < 0 ? null : columns.authors[authorIndex]!)
             text.push(textAt(columns, i))
             kind.push(kinds[columns.kind[i]!]!)
@@ -141,11 +109,6 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
         (statistics) => ({ ...chat, statistics })
       )
 
-    const find = (userId: string, chatId: string) =>
-      repo.find({ userId, chatId }).pipe(
-        orFail(() => chatNotFound(chatId))
-      )
-
     /**
      * Stores an export and answers the chat with its report and statistics; `created` is false when
      * the same user had already uploaded the identical file.
@@ -153,16 +116,13 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
     const upload = (input: Upload) =>
       Effect.gen(function*() {
         const timeZone = input.timeZone ?? config.defaultTimeZone
-        if (!isTimeZone(timeZone)) {
-          return yield* new ValidationError({ message: `timezone: "${timeZone}" is not an IANA time zone` })
-        }
-        if (Option.isNone(yield* users.findActive(input.userId))) return yield* noAccount(input.userId)
+        yield* users.requireActive(input.userId)
         const hash = createHash("sha256").update(input.bytes).digest("hex")
         const existing = yield* repo.findByHash({ userId: input.userId, contentHash: hash })
         if (Option.isSome(existing)) return { chat: yield* detail(existing.value), created: false }
 
         const [parseTime, parsed] = yield* threads.parse({
-          bytes: ownBuffer(input.bytes),
+          bytes: input.bytes,
           filename: input.filename,
           export: {
             maxBytes: config.maxUploadBytes,
@@ -180,11 +140,7 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
           Effect.flatMap(Option.match({ onNone: () => Effect.dieMessage("A stored chat could not be read back"), onSome: Effect.succeed }))
         )
         if (Option.isSome(stored)) {
-          // Questions need the chat's vectors; the worker makes them in the background.
-          yield* jobs.send(EmbedChat, { chat_id: chat.id, embedder: llm.embedder }, {
-            dedupeKey: embedJobKey(chat.id, llm.embedder),
-            userId: input.userId
-          })
+          yield* Effect.forEach(hooks.stored, (hook) => hook({ chatId: chat.id, userId: input.userId }), { discard: true })
         }
         yield* Effect.logInfo("Chat stored").pipe(
           Effect.annotateLogs({
@@ -201,28 +157,24 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
         Effect.withSpan("Chats.upload", { attributes: { "user.id": input.userId, bytes: input.bytes.length } })
       )
 
-    const list = (userId: string, page: PageParams) =>
+    const list = (userId: string, page: Page<typeof ChatCursor.Type>) =>
       Effect.gen(function*() {
-        const after = page.starting_after === undefined ? null : decodeCursor(page.starting_after)
-        if (after === undefined) {
-          return yield* new ValidationError({ message: "starting_after is not a cursor this endpoint returned" })
-        }
+        const after = page.starting_after === undefined
+          ? null
+          : { lastMessageAt: page.starting_after[0], id: page.starting_after[1] }
         const rows = yield* repo.list({ userId, limit: page.limit, after })
-        return toPage(rows, page.limit, (row) => encodeCursor(row.last_message_at, row.id))
+        return toPage(rows, page.limit, ChatCursor, (row) => [row.last_message_at, row.id] as const)
       }).pipe(orDatabaseError, Effect.withSpan("Chats.list"))
 
     const get = (userId: string, chatId: string) =>
-      Effect.flatMap(find(userId, chatId), detail).pipe(orDatabaseError, Effect.withSpan("Chats.get"))
+      Effect.flatMap(access.owned(userId, chatId), detail).pipe(orDatabaseError, Effect.withSpan("Chats.get"))
 
-    const messages = (userId: string, chatId: string, page: PageParams, filter: MessageFilter) =>
+    const messages = (userId: string, chatId: string, page: Page<typeof MessageCursor.Type>, filter: MessageFilter) =>
       Effect.gen(function*() {
+        yield* access.owned(userId, chatId)
         const afterSeq = page.starting_after === undefined ? null : Number(page.starting_after)
-        if (afterSeq !== null && !(Number.isSafeInteger(afterSeq) && afterSeq >= 0)) {
-          return yield* new ValidationError({ message: "starting_after is not a cursor this endpoint returned" })
-        }
-        yield* find(userId, chatId)
         const rows = yield* repo.messages({ chatId, limit: page.limit, afterSeq, ...filter })
-        return toPage(rows, page.limit, (row) => String(row.seq))
+        return toPage(rows, page.limit, MessageCursor, (row) => String(row.seq))
       }).pipe(orDatabaseError, Effect.withSpan("Chats.messages"))
 
     const rename = (userId: string, chatId: string, displayName: string) =>
@@ -267,25 +219,5 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
 
     return { upload, list, get, messages, rename, setSharing, remove, publicStats } as const
   }),
-  dependencies: [ChatsRepo.Default, UsersRepo.Default, Jobs.Default, ParserThreads.Default]
+  dependencies: [ChatsRepo.Default, ChatAccess.Default, Users.Default, Jobs.Default, ParserThreads.Default]
 }) {}
-
-const encodeCursor = (lastMessageAt: string | null, id: string) =>
-  Buffer.from(JSON.stringify([lastMessageAt, id])).toString("base64url")
-
-/** The cursor's position, or undefined when it is not one of ours. */
-const decodeCursor = (cursor: string): { lastMessageAt: string | null; id: string } | undefined => {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"))
-    if (
-      Array.isArray(value) && value.length === 2 &&
-      (value[0] === null || (typeof value[0] === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(value[0]) && isRealWallClock(value[0]))) &&
-      typeof value[1] === "string" && /^[0-9a-f-]{36}$/.test(value[1])
-    ) {
-      return { lastMessageAt: value[0], id: value[1] }
-    }
-    return undefined
-  } catch {
-    return undefined
-  }
-}

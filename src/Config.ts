@@ -2,9 +2,11 @@
  * Every setting of the service, read through Effect `Config`. Each group is read once, by the layer
  * that needs it; every default makes the embedded mode (no environment at all) work.
  */
-import { Config, Duration, LogLevel } from "effect"
+import { Config, Duration, LogLevel, Schema } from "effect"
+import { TimeZone } from "./Domain/Chat.js"
 
-const duration = (name: string, fallback: Duration.DurationInput) =>
+/** A duration setting (`"500 millis"`, `"20 seconds"`) with its default; every layer's config reads durations through it. */
+export const duration = (name: string, fallback: Duration.DurationInput) =>
   Config.duration(name).pipe(Config.withDefault(Duration.decode(fallback)))
 
 export const ServerConfig = Config.all({
@@ -41,9 +43,9 @@ export const LockRetryConfig = Config.all({
   /** Retries of a block whose row lock is taken, before `LockTimeout`. */
   retries: Config.integer("LOCK_RETRY_MAX").pipe(Config.withDefault(8)),
   /** First delay of the exponential backoff; it doubles each retry and is jittered. */
-  baseDelay: duration("LOCK_RETRY_BASE_DELAY", "50 millis"),
+  base: duration("LOCK_RETRY_BASE_DELAY", "50 millis"),
   /** No single delay is longer than this (before jitter). */
-  maxDelay: duration("LOCK_RETRY_MAX_DELAY", "1 second")
+  max: duration("LOCK_RETRY_MAX_DELAY", "1 second")
 })
 
 export const AuthConfig = Config.all({
@@ -78,7 +80,10 @@ export const IngestConfig = Config.all({
   /** Worker threads that parse exports (each holds one export's work at a time). */
   threads: Config.integer("INGEST_THREADS").pipe(Config.withDefault(1)),
   /** The time zone the written times are read in when an upload names none (for UTC readings). */
-  defaultTimeZone: Config.string("INGEST_DEFAULT_TIME_ZONE").pipe(Config.withDefault("UTC"))
+  defaultTimeZone: Config.string("INGEST_DEFAULT_TIME_ZONE").pipe(
+    Config.withDefault("UTC"),
+    Config.validate({ message: "INGEST_DEFAULT_TIME_ZONE must be an IANA time zone", validation: Schema.is(TimeZone) })
+  )
 })
 
 /** The background job runner. */

@@ -8,10 +8,9 @@ import { Effect, Option } from "effect"
 import { CreditsRepo } from "./Credits/Repo.js"
 import { Database, orDatabaseError } from "./Database.js"
 import type { CreditKind, LedgerRow } from "./Domain/Credits.js"
-import { Conflict, InsufficientCredits, NotFound, ValidationError } from "./Domain/Errors.js"
+import { Conflict, InsufficientCredits, NotFound } from "./Domain/Errors.js"
 import { noAccount } from "./Domain/User.js"
-import type { PageParams } from "./Domain/Pagination.js"
-import { toPage } from "./Domain/Pagination.js"
+import { type Page, SequenceCursor, toPage } from "./Domain/Pagination.js"
 import { orFail } from "./Domain/Found.js"
 
 export interface Entry {
@@ -38,7 +37,8 @@ export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
     const post = (kind: CreditKind, entry: Entry) =>
       Effect.gen(function*() {
         if (!Number.isSafeInteger(entry.amount) || entry.amount <= 0) {
-          return yield* new ValidationError({ message: `amount must be a positive whole number, got ${entry.amount}` })
+          // Amounts come from our own catalogue and packages, never from a client: a bad one is a bug.
+          return yield* Effect.dieMessage(`A ledger amount must be a positive whole number, got ${entry.amount}`)
         }
         const { credit_balance } = yield* repo.lockBalance(entry.userId).pipe(
           orFail(() => noAccount(entry.userId))
@@ -82,9 +82,6 @@ export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
     /** Adds credits (welcome credits, goodwill). */
     const grant = (entry: Entry) => post("grant", entry)
 
-    /** Adds purchased credits; the reference is the payment order. */
-    const purchase = (entry: Entry) => post("purchase", entry)
-
     /** Takes credits, or fails with `InsufficientCredits` and takes nothing. */
     const charge = (entry: Entry) => post("charge", entry)
 
@@ -113,15 +110,11 @@ export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
         Effect.withSpan("Credits.balance")
       )
 
-    const transactions = (userId: string, page: PageParams) =>
+    const transactions = (userId: string, page: Page<string>) =>
       Effect.gen(function*() {
-        const before = page.starting_after ?? null
-        if (before !== null && !/^\d{1,18}$/.test(before)) {
-          return yield* new ValidationError({ message: "starting_after is not a cursor this endpoint returned" })
-        }
         yield* balance(userId)
-        const rows = yield* repo.list({ userId, limit: page.limit, before })
-        return toPage(rows, page.limit, (row) => row.id)
+        const rows = yield* repo.list({ userId, limit: page.limit, before: page.starting_after ?? null })
+        return toPage(rows, page.limit, SequenceCursor, (row) => row.id)
       }).pipe(orDatabaseError, Effect.withSpan("Credits.transactions"))
 
     const packages = repo.packages().pipe(
@@ -136,7 +129,7 @@ export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
         Effect.map(({ ledger, stored }) => ({ stored: stored.balance, ledger }))
       )
 
-    return { grant, purchase, charge, refund, balance, transactions, packages, audit } as const
+    return { grant, charge, refund, balance, transactions, packages, audit } as const
   }),
   dependencies: [CreditsRepo.Default]
 }) {}

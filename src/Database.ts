@@ -7,6 +7,7 @@ import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
 import { Duration, Effect, Layer, Option, ParseResult, Schedule, ScheduleDecision } from "effect"
+import { backoff } from "./Backoff.js"
 import { DatabaseConfig, LockRetryConfig } from "./Config.js"
 import { migrate } from "./Database/Migrations.js"
 import * as Pool from "./Database/Pool.js"
@@ -56,25 +57,6 @@ export const orDatabaseError = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     )
   )
 
-/**
- * The backoff between attempts of a `withLockRetry` block: exponential from `baseDelay`, each delay
- * capped at `maxDelay` (when given) and jittered so that contenders spread out, at most `retries`
- * times. Its output is the delay about to be slept.
- */
-export const lockRetrySchedule = (options: {
-  readonly baseDelay: Duration.DurationInput
-  readonly retries: number
-  readonly maxDelay?: Duration.DurationInput | undefined
-}) =>
-  Schedule.exponential(options.baseDelay).pipe(
-    Schedule.modifyDelay((delay) =>
-      options.maxDelay === undefined ? delay : Duration.min(delay, Duration.decode(options.maxDelay))
-    ),
-    Schedule.jittered,
-    Schedule.intersect(Schedule.recurs(options.retries)),
-    Schedule.delays
-  )
-
 export class Database extends Effect.Service<Database>()("chatsight/Database", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
@@ -83,13 +65,10 @@ export class Database extends Effect.Service<Database>()("chatsight/Database", {
 
     const inTransaction = Effect.map(Effect.serviceOption(SqlClient.TransactionConnection), Option.isSome)
 
-    const serializationRetry = Schedule.exponential("10 millis").pipe(
-      Schedule.jittered,
-      Schedule.intersect(Schedule.recurs(5))
-    )
+    const serializationRetry = backoff({ base: "10 millis", retries: 5 })
 
     // Logged only when the schedule goes on: its last step decides to stop and sleeps nothing.
-    const lockSchedule = lockRetrySchedule(lockRetry).pipe(
+    const lockSchedule = backoff(lockRetry).pipe(
       Schedule.onDecision((delay, decision) =>
         ScheduleDecision.isContinue(decision)
           ? Effect.logWarning("Row lock busy; retrying the block").pipe(
@@ -117,7 +96,7 @@ export class Database extends Effect.Service<Database>()("chatsight/Database", {
 
     /**
      * Runs a block that takes row locks with `FOR UPDATE NOWAIT` as one transaction. While a lock is
-     * busy (55P03) the whole transaction is run again on `lockRetrySchedule`; when the retries run
+     * busy (55P03) the whole transaction is run again on the configured `backoff`; when the retries run
      * out it fails with `LockTimeout`. Nested inside another such block it joins it,
      * whose retry covers it: an aborted transaction cannot be retried from inside.
      */

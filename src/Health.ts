@@ -7,10 +7,9 @@ import { Clock, Effect, Option } from "effect"
 import { Database } from "./Database.js"
 import { Llm } from "./Llm.js"
 import { Vector } from "./Vector.js"
-import { Jobs, Worker } from "./Worker.js"
-import packageJson from "../package.json" with { type: "json" }
-
-export const version = packageJson.version
+import { Worker } from "./Worker.js"
+import { Jobs } from "./Worker/Jobs.js"
+import { version } from "./Domain/Version.js"
 
 export class Health extends Effect.Service<Health>()("chatsight/Health", {
   effect: Effect.gen(function*() {

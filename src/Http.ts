@@ -3,24 +3,32 @@
  * browsable UI at `/docs`, and the edge middleware. It needs an `HttpServer` (Node's in `main.ts`, a
  * random port in tests) and the `Database`.
  */
-import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
+import { HttpApiBuilder, HttpApiSwagger, HttpServer, OpenApi } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { Api } from "./Api.js"
 import { AuthenticationLive } from "./Auth/Http.js"
 import { HttpCatalogLive } from "./Catalog/Http.js"
+import { ChatHooks } from "./Chats/Hooks.js"
 import { HttpChatsLive } from "./Chats/Http.js"
 import { LlmLive } from "./Llm/Live.js"
+import { queueEmbedding } from "./Rag/Embedding.js"
 import { HttpRagLive } from "./Rag/Http.js"
 import { VectorLive } from "./Vector/Live.js"
 import { IngestConfig, ServerConfig } from "./Config.js"
 import { HttpCreditsLive } from "./Credits/Http.js"
 import { HttpHealthLive } from "./Health/Http.js"
 import { edge, RenderFailuresLive } from "./Http/Middleware.js"
+import { cleanOpenApi } from "./Http/OpenApiCleanup.js"
 import { HttpUsersLive } from "./Users/Http.js"
+import { Jobs } from "./Worker/Jobs.js"
 
-const ApiLive = HttpApiBuilder.api(Api).pipe(
+/** What follows a stored chat: questions need its vectors, so its embedding is queued. */
+const ChatHooksLive = ChatHooks.layer(queueEmbedding).pipe(Layer.provide(Jobs.Default))
+
+// The served document says what the edge really sends (see OpenApiCleanup); the contract itself stays plain.
+const ApiLive = HttpApiBuilder.api(Api.annotate(OpenApi.Transform, cleanOpenApi)).pipe(
   Layer.provide([HttpHealthLive, HttpUsersLive, HttpCatalogLive, HttpCreditsLive, HttpChatsLive, HttpRagLive]),
-  Layer.provide(AuthenticationLive),
+  Layer.provide([AuthenticationLive, ChatHooksLive]),
   Layer.provide([LlmLive, VectorLive])
 )
 

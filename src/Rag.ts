@@ -4,21 +4,19 @@
  * only messages that were given to it, and the exchange is kept in a conversation for follow-ups.
  */
 import { Effect, Option } from "effect"
-import { ChatsRepo } from "./Chats/Repo.js"
+import { ChatAccess } from "./Chats/Access.js"
 import { orDatabaseError } from "./Database.js"
 import { NotFound, ValidationError } from "./Domain/Errors.js"
+import { type AnswerMode, type CitedMessage, maxQuestionLength, type VectorStatus } from "./Domain/Rag.js"
 import { type ContextMessage, Llm } from "./Llm.js"
-import { type CitedMessage, ConversationsRepo, RagRepo, RetrievalRepo } from "./Rag/Repo.js"
+import { ChunksRepo } from "./Rag/ChunksRepo.js"
+import { ConversationsRepo } from "./Rag/ConversationsRepo.js"
 import { Retrieval } from "./Rag/Retrieval.js"
+import { RetrievalRepo } from "./Rag/RetrievalRepo.js"
 import { type ExactQuestion, routeQuestion } from "./Rag/Router.js"
-import { Jobs } from "./Worker.js"
+import { Jobs } from "./Worker/Jobs.js"
 import { embedJobKey } from "./Rag/Keys.js"
-import { chatNotFound } from "./Domain/Chat.js"
 import { orFail } from "./Domain/Found.js"
-
-export const maxQuestionLength = 2000
-
-export type AnswerMode = "exact" | "hybrid" | "full-text" | "offline-hybrid" | "offline-full-text"
 
 export interface QueryInput {
   readonly userId: string
@@ -41,10 +39,10 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 
 export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
   effect: Effect.gen(function*() {
-    const chats = yield* ChatsRepo
+    const access = yield* ChatAccess
     const conversations = yield* ConversationsRepo
     const exact = yield* RetrievalRepo
-    const chunks = yield* RagRepo
+    const chunks = yield* ChunksRepo
     const retrieval = yield* Retrieval
     const llm = yield* Llm
     const jobs = yield* Jobs
@@ -86,9 +84,7 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
         if ([...question].length > maxQuestionLength) {
           return yield* new ValidationError({ message: `question: must be at most ${maxQuestionLength} characters` })
         }
-        const chat = yield* chats.find({ userId: input.userId, chatId: input.chatId }).pipe(
-          orFail(() => chatNotFound(input.chatId))
-        )
+        const chat = yield* access.owned(input.userId, input.chatId)
         const conversation = input.conversationId === undefined
           ? yield* conversations.create({ userId: input.userId, chatId: chat.id, title: Array.from(question).slice(0, 120).join("") })
           : yield* conversations.find({ userId: input.userId, conversationId: input.conversationId }).pipe(
@@ -139,9 +135,7 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
 
     const listConversations = (userId: string, chatId: string) =>
       Effect.gen(function*() {
-        yield* chats.find({ userId, chatId }).pipe(
-          orFail(() => chatNotFound(chatId))
-        )
+        yield* access.owned(userId, chatId)
         return { data: yield* conversations.list({ userId, chatId }) }
       }).pipe(orDatabaseError, Effect.withSpan("Rag.listConversations"))
 
@@ -165,21 +159,19 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
     /** How far the chat's embedding has come, for the configured embedder. */
     const vectorStatus = (userId: string, chatId: string) =>
       Effect.gen(function*() {
-        yield* chats.find({ userId, chatId }).pipe(
-          orFail(() => chatNotFound(chatId))
-        )
+        yield* access.owned(userId, chatId)
         const counts = yield* chunks.chunkCount(chatId, llm.embedder)
         const job = yield* jobs.statusByKey(embedJobKey(chatId, llm.embedder))
         const status = Option.match(job, {
-          onNone: () => "pending" as const,
-          onSome: (j) =>
+          onNone: (): VectorStatus["status"] => "pending",
+          onSome: (j): VectorStatus["status"] =>
             j.status === "succeeded"
-              ? "ready" as const
+              ? "ready"
               : j.status === "failed" || j.status === "cancelled"
-              ? "failed" as const
+              ? "failed"
               : j.status === "running" || counts.total > 0
-              ? "indexing" as const
-              : "pending" as const
+              ? "indexing"
+              : "pending"
         })
         return {
           chat_id: chatId,
@@ -193,5 +185,12 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
 
     return { query, listConversations, getConversation, deleteConversation, vectorStatus } as const
   }),
-  dependencies: [ChatsRepo.Default, ConversationsRepo.Default, RetrievalRepo.Default, RagRepo.Default, Retrieval.Default, Jobs.Default]
+  dependencies: [
+    ChatAccess.Default,
+    ConversationsRepo.Default,
+    RetrievalRepo.Default,
+    ChunksRepo.Default,
+    Retrieval.Default,
+    Jobs.Default
+  ]
 }) {}

@@ -7,7 +7,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Effect, Layer, Option } from "effect"
 import { TelemetryConfig } from "./Config.js"
-import packageJson from "../package.json" with { type: "json" }
+import { version } from "./Domain/Version.js"
 
 export const TracingLive = Layer.unwrapEffect(
   Effect.gen(function*() {
@@ -16,7 +16,7 @@ export const TracingLive = Layer.unwrapEffect(
     const url = `${otlpEndpoint.value.replace(/\/+$/, "")}/v1/traces`
     yield* Effect.logInfo("Exporting traces over OTLP/HTTP").pipe(Effect.annotateLogs({ url }))
     return NodeSdk.layer(() => ({
-      resource: { serviceName, serviceVersion: packageJson.version },
+      resource: { serviceName, serviceVersion: version },
       spanProcessor: new BatchSpanProcessor(new OTLPTraceExporter({ url }))
     }))
   })

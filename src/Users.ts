@@ -5,9 +5,9 @@
 import { Effect } from "effect"
 import { CreditsConfig } from "./Config.js"
 import { Credits } from "./Credits.js"
-import { Database } from "./Database.js"
+import { Database, orDatabaseError } from "./Database.js"
 import { Unauthorized } from "./Domain/Errors.js"
-import type { Claims } from "./Domain/User.js"
+import { type Claims, noAccount } from "./Domain/User.js"
 import { UsersRepo } from "./Users/Repo.js"
 import { orFail } from "./Domain/Found.js"
 
@@ -57,9 +57,18 @@ export class Users extends Effect.Service<Users>()("chatsight/Users", {
       )
 
     /** Whether a verified token may act: its account must not have been deleted. */
-    const status = (id: string) => repo.status(id)
+    const status = (id: string) => repo.status(id).pipe(orDatabaseError, Effect.withSpan("Users.status"))
 
-    return { store, status } as const
+    /** Goes on only for an account that exists and is not deleted (404 otherwise). */
+    const requireActive = (id: string) =>
+      repo.findActive(id).pipe(
+        orFail(() => noAccount(id)),
+        Effect.asVoid,
+        orDatabaseError,
+        Effect.withSpan("Users.requireActive")
+      )
+
+    return { store, status, requireActive } as const
   }),
   dependencies: [UsersRepo.Default, Credits.Default]
 }) {}

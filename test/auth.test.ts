@@ -3,18 +3,12 @@ import { expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Redacted } from "effect"
 import * as Jose from "jose"
 import { createServer } from "node:http"
-import { audience, call, issuer, type Reply, TestApp, testSecret, tokenFor } from "./support/TestApp.js"
+import { audience, call, errorShape, issuer, type Reply, TestApp, testSecret, tokenFor } from "./support/TestApp.js"
 
 /** Asserts the one 401 body, whose request id is the response's own, and (when given) its message. */
 const expectUnauthorized = (reply: Reply, message?: string) => {
   expect(reply.status).toBe(401)
-  expect(reply.body).toEqual({
-    error: {
-      code: "unauthorized",
-      message: message === undefined ? expect.any(String) : message,
-      requestId: reply.headers["x-request-id"]
-    }
-  })
+  expect(reply.body).toEqual(errorShape("unauthorized", reply, message))
 }
 
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url")

@@ -6,15 +6,11 @@
  */
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { zip } from "./support/zipWriter.js"
-import { PurgeChat } from "../src/Chats/Purge.js"
-import { ChatsRepo } from "../src/Chats/Repo.js"
-import { VectorLive } from "../src/Vector/Live.js"
-import { JobHandlers, Worker } from "../src/Worker.js"
-import { call, type Reply, TestApp, TestConfig, tokenFor, upload, type UploadFile, waitFor } from "./support/TestApp.js"
+import { call, errorShape, refused, type Reply, TestApp, TestAppWithWorker, tokenFor, upload, type UploadFile, waitFor } from "./support/TestApp.js"
 
 // ---------------------------------------------------------------------------------------------------
 // Fixtures
@@ -132,16 +128,6 @@ const body = <A, I>(status: number, schema: Schema.Schema<A, I>) => (reply: Repl
     return Schema.decodeUnknown(schema)(reply.body)
   }).pipe(Effect.orDie)
 
-const errorShape = (code: string, reply: Reply) => ({
-  error: { code, message: expect.any(String), requestId: reply.headers["x-request-id"] }
-})
-
-/** Checks a refusal: its status, the one error body with its code, and words of its message. */
-const refused = (reply: Reply, status: number, code: string, ...mentions: ReadonlyArray<string>) => {
-  expect(reply.status, JSON.stringify(reply.body).slice(0, 300)).toBe(status)
-  expect(reply.body).toEqual(errorShape(code, reply))
-  for (const words of mentions) expect(JSON.stringify(reply.body)).toContain(words)
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Requests
@@ -196,18 +182,7 @@ const pages = <A, R>(
 /** The words of a text, lower-cased, letters and digits only. */
 const wordsOf = (text: string) => text.toLowerCase().split(/[^\p{L}\p{N}+]+/u).filter((word) => word.length > 0)
 
-// ---------------------------------------------------------------------------------------------------
-// The application with a worker that runs the purge job (TestApp starts none).
-
-const workerConfig = { WORKER_POLL_INTERVAL: "100 millis", WORKER_SHUTDOWN_GRACE: "2 seconds" }
-
-const WorkerLive = Worker.Default.pipe(
-  Layer.provide(JobHandlers.layer(PurgeChat)),
-  Layer.provide([ChatsRepo.Default, VectorLive]),
-  Layer.provide(TestConfig(workerConfig))
-)
-
-const AppWithWorker = WorkerLive.pipe(Layer.provideMerge(TestApp(workerConfig)))
+const AppWithWorker = TestAppWithWorker()
 
 // The live clock: the server's retries and the worker's polling sleep for real.
 layer(AppWithWorker, { excludeTestServices: true })("chats", (it) => {

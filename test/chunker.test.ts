@@ -4,7 +4,7 @@ import { type ChunkInput, chunkMessages, estimateTokens } from "../src/Rag/Chunk
 let nextId = 1
 const message = (sentAt: string, author: string, text: string, kind: ChunkInput["kind"] = "text"): ChunkInput => ({
   id: String(nextId++),
-  sentAt,
+  sent_at: sentAt,
   author,
   text,
   kind

@@ -12,7 +12,7 @@ import { DatabaseOnPool } from "../src/Database.js"
 import { serve } from "../src/Database/Embedded.js"
 import * as Pool from "../src/Database/Pool.js"
 import { HttpAppLive } from "../src/Http.js"
-import { call, onPostgres, scratchDatabase, TestConfig, templatePglite, tokenFor } from "./support/TestApp.js"
+import { call, errorShape, onPostgres, scratchDatabase, TestConfig, templatePglite, tokenFor } from "./support/TestApp.js"
 import { type TcpProxy, tcpProxy } from "./support/tcpProxy.js"
 
 /** The proxy in front of the application's database. */
@@ -101,7 +101,7 @@ layer(App, { excludeTestServices: true })("the database going away and coming ba
         expect(failed.status).toBe(500)
         const requestId = failed.headers["x-request-id"]
         expect(requestId).toEqual(expect.any(String))
-        expect(failed.body).toEqual({ error: { code: "database_error", message: expect.any(String), requestId } })
+        expect(failed.body).toEqual(errorShape("database_error", failed))
         const text = JSON.stringify(failed.body)
         for (const internal of internals) expect(text).not.toContain(internal)
 

@@ -1,10 +1,8 @@
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { call, TestApp, tokenFor } from "./support/TestApp.js"
+import { call, errorShape, TestApp, tokenFor } from "./support/TestApp.js"
 
-const errorShape = (code: string) => ({
-  error: { code, message: expect.any(String), requestId: expect.any(String) }
-})
+
 
 layer(TestApp({ MAX_BODY_BYTES: "1024", CORS_ORIGINS: "https://app.example" }), { excludeTestServices: true })("the HTTP edge", (it) => {
   it.effect("GET / names the service and links the docs and health", () =>
@@ -59,14 +57,14 @@ layer(TestApp({ MAX_BODY_BYTES: "1024", CORS_ORIGINS: "https://app.example" }), 
     Effect.gen(function*() {
       const reply = yield* call("GET", "/api/nothing-here")
       expect(reply.status).toBe(404)
-      expect(reply.body).toEqual(errorShape("not_found"))
+      expect(reply.body).toEqual(errorShape("not_found", reply))
     }))
 
   it.effect("a malformed parameter is a 400 that names the field", () =>
     Effect.gen(function*() {
       const reply = yield* call("GET", "/api/categories/Not%20A%20Slug/insights")
       expect(reply.status).toBe(400)
-      expect(reply.body).toEqual(errorShape("validation_error"))
+      expect(reply.body).toEqual(errorShape("validation_error", reply))
       expect(JSON.stringify(reply.body)).toContain("category_id")
     }))
 
@@ -84,7 +82,7 @@ layer(TestApp({ MAX_BODY_BYTES: "1024", CORS_ORIGINS: "https://app.example" }), 
       const reply = yield* call("GET", "/nope")
       const requestId = reply.headers["x-request-id"]
       expect(requestId).toMatch(/^[0-9a-f-]{36}$/)
-      expect(reply.body).toMatchObject({ error: { requestId } })
+      expect(reply.body).toMatchObject({ error: { request_id: requestId } })
     }))
 
   it.effect("a sane incoming X-Request-Id is kept; an unsafe one is replaced", () =>
@@ -114,7 +112,7 @@ layer(TestApp({ MAX_BODY_BYTES: "1024", CORS_ORIGINS: "https://app.example" }), 
       const other = yield* tokenFor("big-body", { email: "after@example.com" })
       const reply = yield* call("POST", "/api/users/store", { token: other, body: JSON.stringify({ pad: "x".repeat(4096) }) })
       expect(reply.status).toBe(413)
-      expect(reply.body).toEqual(errorShape("payload_too_large"))
+      expect(reply.body).toEqual(errorShape("payload_too_large", reply))
       const again = yield* call("POST", "/api/users/store", { token })
       expect(again.body).toMatchObject({ email: "before@example.com" })
     }))

@@ -11,7 +11,8 @@ import { PgClient } from "@effect/sql-pg"
 import { expect, it, layer } from "@effect/vitest"
 import { Clock, Effect, Either, Fiber, HashMap, Layer, Logger, Option, Stream, TestClock } from "effect"
 import * as Pg from "pg"
-import { Database, isLockNotAvailable, lockRetrySchedule } from "../src/Database.js"
+import { backoff } from "../src/Backoff.js"
+import { Database, isLockNotAvailable } from "../src/Database.js"
 import { PgPool, type PoolInfo } from "../src/Database/Pool.js"
 import { withDatabase } from "./support/backend.js"
 import { backend, call, needsPostgres, onPostgres, TestApp, TestConfig, tokenFor } from "./support/TestApp.js"
@@ -66,7 +67,7 @@ const collectingLogger = (lines: Array<LogLine>) =>
 
 const retryMessage = "Row lock busy; retrying the block"
 
-it.effect("lockRetrySchedule retries a busy lock 4 times with exponential, jittered delays", () =>
+it.effect("the lock backoff retries a busy lock 4 times with exponential, jittered delays", () =>
   Effect.gen(function*() {
     const attempts: Array<number> = []
     const fiber = yield* Clock.currentTimeMillis.pipe(
@@ -74,7 +75,7 @@ it.effect("lockRetrySchedule retries a busy lock 4 times with exponential, jitte
         attempts.push(now)
         return Effect.fail(lockNotAvailable())
       }),
-      Effect.retry({ schedule: lockRetrySchedule({ baseDelay: "100 millis", retries: 4 }), while: isLockNotAvailable }),
+      Effect.retry({ schedule: backoff({ base: "100 millis", retries: 4 }), while: isLockNotAvailable }),
       Effect.either,
       Effect.fork
     )
@@ -93,7 +94,7 @@ it.effect("lockRetrySchedule retries a busy lock 4 times with exponential, jitte
     for (let n = 1; n < delays.length; n++) expect(delays[n]).toBeGreaterThan(delays[n - 1] ?? Infinity)
   }))
 
-it.effect("lockRetrySchedule with isLockNotAvailable does not retry other database failures", () =>
+it.effect("the lock backoff with isLockNotAvailable does not retry other database failures", () =>
   Effect.gen(function*() {
     let attempts = 0
     const uniqueViolation = new SqlError({ cause: { code: "23505" }, message: "duplicate" })
@@ -101,7 +102,7 @@ it.effect("lockRetrySchedule with isLockNotAvailable does not retry other databa
       attempts += 1
       return Effect.fail(uniqueViolation)
     }).pipe(
-      Effect.retry({ schedule: lockRetrySchedule({ baseDelay: "100 millis", retries: 4 }), while: isLockNotAvailable }),
+      Effect.retry({ schedule: backoff({ base: "100 millis", retries: 4 }), while: isLockNotAvailable }),
       Effect.either,
       Effect.fork
     )
@@ -232,10 +233,10 @@ layer(
       const busy = yield* call("POST", "/api/users/store", { token })
       expect(busy.status).toBe(503)
       expect(busy.body).toEqual({
-        error: { code: "lock_timeout", message: expect.any(String), requestId: expect.any(String) }
+        error: { code: "lock_timeout", message: expect.any(String), request_id: expect.any(String) }
       })
       const requestId = busy.headers["x-request-id"]
-      expect(busy.body).toMatchObject({ error: { requestId } })
+      expect(busy.body).toMatchObject({ error: { request_id: requestId } })
       expect(busy.headers["retry-after"]).toBe("1")
 
       const ofRequest = serverLog.filter((line) => line.requestId === requestId)

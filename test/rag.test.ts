@@ -10,17 +10,16 @@ import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import { randomUUID } from "node:crypto"
-import { PurgeChat } from "../src/Chats/Purge.js"
-import { ChatsRepo } from "../src/Chats/Repo.js"
-import { Llm } from "../src/Llm.js"
+import { ChatAccess } from "../src/Chats/Access.js"
 import { LlmLive } from "../src/Llm/Live.js"
 import { embedText } from "../src/Llm/Offline.js"
 import { EmbedChat } from "../src/Rag/Embedding.js"
-import { RagRepo } from "../src/Rag/Repo.js"
+import { ChunksRepo } from "../src/Rag/ChunksRepo.js"
 import { Vector } from "../src/Vector.js"
 import { VectorLive } from "../src/Vector/Live.js"
-import { Jobs, JobHandlers, type RunningJob, Worker } from "../src/Worker.js"
-import { call, type Reply, TestApp, TestConfig, tokenFor, upload, waitFor } from "./support/TestApp.js"
+import type { RunningJob } from "../src/Worker/Handler.js"
+import { Jobs } from "../src/Worker/Jobs.js"
+import { call, refused, type Reply, TestApp, TestAppWithWorker, TestConfig, tokenFor, upload, waitFor } from "./support/TestApp.js"
 
 // ---------------------------------------------------------------------------------------------------
 // The fixture: a fictional Android export (day first, 24 h), three people, six conversations on
@@ -159,12 +158,6 @@ const body = <A, I>(status: number, schema: Schema.Schema<A, I>) => (reply: Repl
     return Schema.decodeUnknown(schema)(reply.body)
   }).pipe(Effect.orDie)
 
-/** Checks a refusal: its status, the one error body with its code, and words of its message. */
-const refused = (reply: Reply, status: number, code: string, ...mentions: ReadonlyArray<string>) => {
-  expect(reply.status, JSON.stringify(reply.body).slice(0, 400)).toBe(status)
-  expect(reply.body).toEqual({ error: { code, message: expect.any(String), requestId: reply.headers["x-request-id"] } })
-  for (const words of mentions) expect(JSON.stringify(reply.body)).toContain(words)
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Requests
@@ -254,20 +247,12 @@ const messageCount = (chatId: string) =>
 const withJobs = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, Jobs.Default)
 
 /** The embedding job's own services, as the worker gives them, for running the handler directly. */
-const EmbedServices = Layer.mergeAll(RagRepo.Default, LlmLive, VectorLive).pipe(Layer.provide(TestConfig()))
+const EmbedServices = Layer.mergeAll(ChunksRepo.Default, ChatAccess.Default, LlmLive, VectorLive).pipe(Layer.provide(TestConfig()))
 
 // ---------------------------------------------------------------------------------------------------
 // The application with a worker that runs the embedding and purge jobs (TestApp starts none).
 
-const workerConfig = { WORKER_POLL_INTERVAL: "100 millis", WORKER_SHUTDOWN_GRACE: "2 seconds" }
-
-const WorkerLive = Worker.Default.pipe(
-  Layer.provide(JobHandlers.layer<ChatsRepo | RagRepo | Llm | Vector>(PurgeChat, EmbedChat)),
-  Layer.provide([ChatsRepo.Default, RagRepo.Default, LlmLive, VectorLive]),
-  Layer.provide(TestConfig(workerConfig))
-)
-
-const AppWithWorker = WorkerLive.pipe(Layer.provideMerge(TestApp(workerConfig)))
+const AppWithWorker = TestAppWithWorker()
 
 /** Uploads the fixture for a new user and waits until its vectors are stored. */
 const indexedChat = (sub: string) =>
@@ -646,7 +631,7 @@ layer(AppWithWorker, { excludeTestServices: true })("rag with a worker", (it) =>
           expect(enqueued.created).toBe(true)
           return yield* waitFor(
             `the embedding job ${key}`,
-            jobs.status(enqueued.id),
+            Effect.flatten(jobs.statusByKey(key)),
             (job) => ["succeeded", "failed", "cancelled"].includes(job.status)
           )
         })).pipe(Effect.orDie)
@@ -771,8 +756,8 @@ layer(TestApp(), { excludeTestServices: true })("rag before indexing", (it) => {
   // "home", "work", "back", "date" (English), "van" (Spanish, Dutch), "door" (Dutch). "Where is the shed?"
   // and "What about the van?" are then all stopwords, `anyWordQuery` returns null, and before indexing
   // (full-text only) nothing is retrieved: the answer says no message was found although four messages
-  // mention the shed and two the van. src/Llm/Offline.ts (FUNCTION_WORDS) warns against exactly this list.
-  // Fix: filter the question with the short function-word list of src/Llm/Offline.ts (`isFunctionWord`),
+  // mention the shed and two the van. src/Words.ts (FUNCTION_WORDS) warns against exactly this list.
+  // Fix: filter the question with the short function-word list of src/Words.ts (`isFunctionWord`),
   // and when filtering leaves no word, query with all the words (as `termsOf` in Offline.ts does).
   it.effect("before indexing, a question whose content word is in a stopword list still finds the messages about it", () =>
     Effect.gen(function*() {

@@ -2,7 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { Credits } from "../src/Credits.js"
-import { call, type Reply, TestApp, tokenFor } from "./support/TestApp.js"
+import { call, errorShape, type Reply, TestApp, tokenFor } from "./support/TestApp.js"
 
 /** The wire shapes the tests read, written out here rather than borrowed from the code under test. */
 const Profile = Schema.Struct({
@@ -54,9 +54,6 @@ const ok = <A, I>(schema: Schema.Schema<A, I>) => (reply: Reply) => {
   return Schema.decodeUnknown(schema)(reply.body)
 }
 
-const errorShape = (code: string, reply: Reply) => ({
-  error: { code, message: expect.any(String), requestId: reply.headers["x-request-id"] }
-})
 
 // The application runs on the live clock: its lock and serialization retries sleep between attempts,
 // which under the default TestClock of `layer` would never wake up.

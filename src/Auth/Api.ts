@@ -1,10 +1,8 @@
 /** The `Authentication` middleware of the contract: a bearer token that yields the `CurrentUser`. */
 import { HttpApiMiddleware, HttpApiSecurity } from "@effect/platform"
-import { Context, Schema } from "effect"
+import { Schema } from "effect"
 import { DatabaseError, httpError, Unauthorized } from "../Domain/Errors.js"
-import type { Claims } from "../Domain/User.js"
-
-export class CurrentUser extends Context.Tag("chatsight/CurrentUser")<CurrentUser, Claims>() {}
+import { CurrentUser } from "../Domain/RequestContext.js"
 
 export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("chatsight/Authentication", {
   provides: CurrentUser,

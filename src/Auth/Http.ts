@@ -4,18 +4,16 @@
  */
 import { Effect, FiberRef, Layer, Option, Redacted } from "effect"
 import { TokenVerifier } from "../Auth.js"
-import { orDatabaseError } from "../Database.js"
 import { Unauthorized } from "../Domain/Errors.js"
-import { CurrentUserId } from "../Http/Middleware.js"
-import { deletedAccount } from "../Users.js"
-import { UsersRepo } from "../Users/Repo.js"
+import { CurrentUserId } from "../Domain/RequestContext.js"
+import { deletedAccount, Users } from "../Users.js"
 import { Authentication } from "./Api.js"
 
 export const AuthenticationLive = Layer.effect(
   Authentication,
   Effect.gen(function*() {
     const verifier = yield* TokenVerifier
-    const users = yield* UsersRepo
+    const users = yield* Users
     return Authentication.of({
       bearer: (token) =>
         Effect.gen(function*() {
@@ -24,10 +22,10 @@ export const AuthenticationLive = Layer.effect(
             return yield* new Unauthorized({ message: "Send a bearer token: Authorization: Bearer <token>" })
           }
           const claims = yield* verifier.verify(raw)
-          if ((yield* orDatabaseError(users.status(claims.sub))) === "deleted") return yield* deletedAccount()
+          if ((yield* users.status(claims.sub)) === "deleted") return yield* deletedAccount()
           yield* FiberRef.set(CurrentUserId, Option.some(claims.sub))
           return claims
         })
     })
   })
-).pipe(Layer.provide([TokenVerifier.Default, UsersRepo.Default]))
+).pipe(Layer.provide([TokenVerifier.Default, Users.Default]))

@@ -2,10 +2,21 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, Multipart, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { Authentication } from "../Auth/Api.js"
-import { ChatId, ChatSummary, DisplayName, isRealWallClock, Message, ParseReport, WallClockText } from "../Domain/Chat.js"
+import {
+  ChatCursor,
+  ChatId,
+  ChatSummary,
+  DisplayName,
+  isRealWallClock,
+  Message,
+  MessageCursor,
+  ParseReport,
+  UploadFields,
+  WallClockText
+} from "../Domain/Chat.js"
 import { httpError, NotFound, UnsupportedExport } from "../Domain/Errors.js"
 import { Page, PageParams } from "../Domain/Pagination.js"
-import { ChatStatisticsSchema } from "../Ingest/Statistics.js"
+import { ChatStatisticsSchema } from "../Domain/Statistics.js"
 
 export const ChatDetail = Schema.Struct({
   ...ChatSummary.fields,
@@ -13,11 +24,17 @@ export const ChatDetail = Schema.Struct({
   statistics: Schema.NullOr(ChatStatisticsSchema)
 }).annotations({ identifier: "ChatDetail" })
 
+/** A new chat (201). */
 export const UploadedChat = Schema.Struct({
   ...ChatDetail.fields,
-  /** False when this user had already uploaded the identical file: the stored chat is answered. */
-  created: Schema.Boolean
+  created: Schema.Literal(true)
 }).annotations({ identifier: "UploadedChat" })
+
+/** This user had already uploaded the identical file: the stored chat is answered (200). */
+export const AlreadyUploadedChat = Schema.Struct({
+  ...ChatDetail.fields,
+  created: Schema.Literal(false)
+}).annotations({ identifier: "AlreadyUploadedChat" })
 
 /** A date (`YYYY-MM-DD`) or a wall-clock time (`YYYY-MM-DDTHH:MM:SS`), as the export wrote them. */
 const DateBound = Schema.String.pipe(
@@ -28,7 +45,7 @@ const DateBound = Schema.String.pipe(
 )
 
 export const MessageParams = Schema.Struct({
-  ...PageParams.fields,
+  ...PageParams(MessageCursor).fields,
   author: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
   q: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
   from: Schema.optional(DateBound),
@@ -45,16 +62,11 @@ export const PublicStats = Schema.Struct({
   statistics: Schema.NullOr(ChatStatisticsSchema)
 }).annotations({ identifier: "PublicStats" })
 
+// Streamed: the handler reads the parts itself and decodes the text fields with `UploadFields`.
 const UploadForm = HttpApiSchema.MultipartStream(
   Schema.Struct({
     file: Multipart.SingleFileSchema.annotations({ description: "the .txt or .zip from WhatsApp's Export chat" }),
-    display_name: Schema.optional(Schema.String),
-    day_first: Schema.optional(Schema.Literal("true", "false")).annotations({
-      description: "override the detected day/month order"
-    }),
-    timezone: Schema.optional(Schema.String).annotations({
-      description: "IANA time zone the written times are in (for UTC readings); default UTC"
-    })
+    ...UploadFields.fields
   })
 )
 
@@ -65,11 +77,12 @@ export class ChatsApi extends HttpApiGroup.make("chats")
     HttpApiEndpoint.post("upload", "/api/chats/upload")
       .setPayload(UploadForm)
       .addSuccess(UploadedChat, { status: 201 })
+      .addSuccess(AlreadyUploadedChat, { status: 200 })
       .addError(httpError(UnsupportedExport))
       .addError(httpError(NotFound))
       .annotate(OpenApi.Description, "Upload a WhatsApp export (multipart field `file`). 201 with the new chat, its parse report and statistics; 200 with the stored chat when this user already uploaded the identical file.")
   )
-  .add(HttpApiEndpoint.get("list", "/api/chats").setUrlParams(PageParams).addSuccess(Page(ChatSummary)))
+  .add(HttpApiEndpoint.get("list", "/api/chats").setUrlParams(PageParams(ChatCursor)).addSuccess(Page(ChatSummary)))
   .add(HttpApiEndpoint.get("get", "/api/chats/:chat_id").setPath(chatPath).addSuccess(ChatDetail).addError(httpError(NotFound)))
   .add(
     HttpApiEndpoint.get("messages", "/api/chats/:chat_id/messages")

@@ -1,13 +1,13 @@
 /** Handlers of the chats group, and the streamed reading of an upload's multipart body. */
-import { HttpApiBuilder, HttpServerResponse, Multipart } from "@effect/platform"
+import { HttpApiBuilder, HttpApiError, Multipart } from "@effect/platform"
 import { Chunk, Duration, Effect, Layer, Option, Schema, Stream } from "effect"
 import { Api } from "../Api.js"
-import { CurrentUser } from "../Auth/Api.js"
+import { CurrentUser } from "../Domain/RequestContext.js"
 import { Chats } from "../Chats.js"
 import { IngestConfig } from "../Config.js"
+import { UploadFields } from "../Domain/Chat.js"
 import { PayloadTooLarge, ValidationError } from "../Domain/Errors.js"
 import { formatBytes } from "../Domain/Size.js"
-import { UploadedChat } from "./Api.js"
 
 type UploadError = ValidationError | PayloadTooLarge | Multipart.MultipartError
 
@@ -63,29 +63,20 @@ export const HttpChatsLive = HttpApiBuilder.group(Api, "chats", (handlers) =>
           if (Option.isNone(form.file)) {
             return yield* new ValidationError({ message: "file: attach the export as a file in the field named file" })
           }
-          const dayFirst = form.fields.get("day_first")
-          if (dayFirst !== undefined && dayFirst !== "true" && dayFirst !== "false") {
-            return yield* new ValidationError({ message: "day_first: must be true or false" })
-          }
-          const displayName = form.fields.get("display_name")?.trim()
-          if (displayName !== undefined && (displayName.length === 0 || displayName.length > 100)) {
-            return yield* new ValidationError({ message: "display_name: must be 1 to 100 characters" })
-          }
+          // A field that does not decode is a 400 naming it, like any other request parameter.
+          const fields = yield* Schema.decodeUnknown(UploadFields)(Object.fromEntries(form.fields)).pipe(
+            Effect.catchTag("ParseError", HttpApiError.HttpApiDecodeError.refailParseError)
+          )
           const { chat, created } = yield* chats.upload({
             userId: user.sub,
             filename: form.file.value.name,
             bytes: form.file.value.bytes,
-            displayName,
-            dayFirst: dayFirst === undefined ? undefined : dayFirst === "true",
-            timeZone: form.fields.get("timezone")
+            displayName: fields.display_name,
+            dayFirst: fields.day_first,
+            timeZone: fields.timezone
           })
-          const body = { ...chat, created }
-          if (created) return body
-          // The stored chat: 200, not 201; nothing was created.
-          return yield* Schema.encode(UploadedChat)(body).pipe(
-            Effect.flatMap((encoded) => HttpServerResponse.json(encoded, { status: 200 })),
-            Effect.orDie
-          )
+          // The contract answers 201 for a new chat and 200 for the one already stored.
+          return created ? { ...chat, created: true as const } : { ...chat, created: false as const }
         }))
       .handle("list", ({ urlParams }) => Effect.flatMap(CurrentUser, (user) => chats.list(user.sub, urlParams)))
       .handle("get", ({ path }) => Effect.flatMap(CurrentUser, (user) => chats.get(user.sub, path.chat_id)))

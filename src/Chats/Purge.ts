@@ -3,7 +3,7 @@
  * hard-deleted in the background. Idempotent: a chat already purged is nothing to do.
  */
 import { Effect, Schema } from "effect"
-import { jobHandler } from "../Worker.js"
+import { jobHandler } from "../Worker/Handler.js"
 import { ChatsRepo } from "./Repo.js"
 import { Vector } from "../Vector.js"
 

@@ -174,6 +174,12 @@ export class ChatsRepo extends Effect.Service<ChatsRepo>()("chatsight/ChatsRepo"
           RETURNING id`.pipe(Effect.map((rows) => rows.length === 1))
 
     /** A chat whose owner turned sharing on; anything else is as good as missing. */
+    /** The owner of a chat that is not deleted. */
+    const ownerOf = (chatId: string) =>
+      sql<{ user_id: string }>`SELECT user_id FROM active_chats WHERE id = ${chatId}::uuid`.pipe(
+        Effect.map((rows) => Option.fromNullable(rows[0]?.user_id))
+      )
+
     const findShared = SqlSchema.findOne({
       Request: Schema.String,
       Result: ChatRow,
@@ -199,6 +205,7 @@ export class ChatsRepo extends Effect.Service<ChatsRepo>()("chatsight/ChatsRepo"
       setSharing,
       softDelete,
       findShared,
+      ownerOf,
       purge
     } as const
   })

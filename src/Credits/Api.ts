@@ -4,7 +4,7 @@ import { Schema } from "effect"
 import { Authentication } from "../Auth/Api.js"
 import { Balance, CreditPackage, CreditTransaction } from "../Domain/Credits.js"
 import { httpError, NotFound } from "../Domain/Errors.js"
-import { Page, PageParams } from "../Domain/Pagination.js"
+import { Page, PageParams, SequenceCursor } from "../Domain/Pagination.js"
 
 export class CreditsApi extends HttpApiGroup.make("credits")
   .add(
@@ -14,7 +14,7 @@ export class CreditsApi extends HttpApiGroup.make("credits")
   )
   .add(
     HttpApiEndpoint.get("transactions", "/api/credits/transactions")
-      .setUrlParams(PageParams)
+      .setUrlParams(PageParams(SequenceCursor))
       .addSuccess(Page(CreditTransaction))
       .addError(httpError(NotFound))
       .annotate(OpenApi.Description, "The ledger, newest first. Pass `next_cursor` as `starting_after` for the next page.")

@@ -1,11 +1,28 @@
 /** Chats as shown to their owner: the stored chat, its parse report, and its messages. */
 import { Schema } from "effect"
-import { NotFound } from "./Errors.js"
+import { MessageKind } from "./MessageKind.js"
+import { OpaqueCursor, SequenceCursor } from "./Pagination.js"
+
+/** Whether `YYYY-MM-DD[THH:MM[:SS]]` names a real date and time (no 30 February, no 25 o'clock). */
+export const isRealWallClock = (text: string): boolean => {
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(text)
+  if (match === null) return false
+  const [y, mo, d, h = "0", mi = "0", s = "0"] = match.slice(1).map((part) => part ?? "0")
+  const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)))
+  return date.getUTCFullYear() === Number(y) && date.getUTCMonth() === Number(mo) - 1 &&
+    date.getUTCDate() === Number(d) && date.getUTCHours() === Number(h) && date.getUTCMinutes() === Number(mi) &&
+    date.getUTCSeconds() === Number(s)
+}
 
 /** A wall-clock time as the export wrote it, without a time zone: `YYYY-MM-DDTHH:MM:SS`. */
-export const WallClockText = Schema.String.annotations({
+export const WallClockText = Schema.String.pipe(
+  Schema.pattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/, { message: () => "must be YYYY-MM-DDTHH:MM:SS" }),
+  Schema.filter(isRealWallClock, { message: () => "is not a real date and time" })
+).annotations({
+  identifier: "WallClockText",
   description: "Wall-clock time as written in the export, no time zone (YYYY-MM-DDTHH:MM:SS)"
 })
+
 
 export const ChatId = Schema.UUID.annotations({ description: "A chat id" })
 
@@ -44,14 +61,14 @@ export const ChatSummary = Schema.Struct({
   created_at: Schema.Date
 }).annotations({ identifier: "ChatSummary" })
 
-export const ChatRow = Schema.Struct({
+/** A chat as stored and shown to its owner; the driver reads timestamps as `Date`s, so rows decode with its type side. */
+export const StoredChat = Schema.Struct({
   ...ChatSummary.fields,
-  created_at: Schema.DateFromSelf,
   parse_report: Schema.NullOr(ParseReport)
 })
+export const ChatRow = Schema.typeSchema(StoredChat)
 export type ChatRow = typeof ChatRow.Type
 
-export const MessageKind = Schema.Literal("text", "media", "system", "deleted", "edited")
 
 export const Message = Schema.Struct({
   id: Schema.String,
@@ -68,16 +85,35 @@ export const DisplayName = Schema.Trim.pipe(
   Schema.maxLength(100, { message: () => "must be at most 100 characters" })
 )
 
-/** Whether `YYYY-MM-DD[THH:MM[:SS]]` names a real date and time (no 30 February, no 25 o'clock). */
-export const isRealWallClock = (text: string): boolean => {
-  const match = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(text)
-  if (match === null) return false
-  const [y, mo, d, h = "0", mi = "0", s = "0"] = match.slice(1).map((part) => part ?? "0")
-  const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)))
-  return date.getUTCFullYear() === Number(y) && date.getUTCMonth() === Number(mo) - 1 &&
-    date.getUTCDate() === Number(d) && date.getUTCHours() === Number(h) && date.getUTCMinutes() === Number(mi) &&
-    date.getUTCSeconds() === Number(s)
+const isTimeZone = (zone: string) => {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone })
+    return true
+  } catch {
+    return false
+  }
 }
 
-/** Missing, deleted, or someone else's: all answer the same 404. */
-export const chatNotFound = (chatId: string) => new NotFound({ message: `No chat ${chatId}` })
+/** An IANA time zone name that this runtime knows. */
+export const TimeZone = Schema.String.pipe(
+  Schema.maxLength(64),
+  Schema.filter(isTimeZone, { message: (issue) => `${JSON.stringify(issue.actual)} is not an IANA time zone` })
+)
+
+/** The text fields of an upload, beside its `file`. */
+export const UploadFields = Schema.Struct({
+  display_name: Schema.optional(DisplayName),
+  day_first: Schema.optional(Schema.BooleanFromString).annotations({
+    description: "`true` or `false`: override the detected day/month order"
+  }),
+  timezone: Schema.optional(TimeZone).annotations({
+    description: "IANA time zone the written times are in (for UTC readings); default UTC"
+  })
+})
+export type UploadFields = typeof UploadFields.Type
+
+/** The position of a chat in the list (newest activity first): its last message time and id. */
+export const ChatCursor = OpaqueCursor(Schema.Tuple(Schema.NullOr(WallClockText), Schema.UUID))
+
+/** The position of a message in its chat: its sequence number. */
+export const MessageCursor = SequenceCursor

@@ -1,16 +1,10 @@
 /**
  * The errors that reach a client. Each is a tagged value in the type of the effect that fails with it,
- * carries its HTTP status, and is written as one body shape: `{ error: { code, message, requestId } }`.
+ * carries its HTTP status, and is written as one body shape: `{ error: { code, message, request_id } }`.
  */
 import { HttpApiSchema } from "@effect/platform"
 import { Effect, FiberRef, Option, ParseResult, Schema, SchemaAST as AST, String as Str } from "effect"
-import { globalValue } from "effect/GlobalValue"
-
-/** The id of the request being served, set by the HTTP middleware and written into error bodies. */
-export const CurrentRequestId: FiberRef.FiberRef<string> = globalValue(
-  Symbol.for("chatsight/CurrentRequestId"),
-  () => FiberRef.unsafeMake("none")
-)
+import { CurrentRequestId } from "./RequestContext.js"
 
 const fields = { message: Schema.String }
 
@@ -56,12 +50,6 @@ export class UnsupportedExport extends Schema.TaggedError<UnsupportedExport>()(
   HttpApiSchema.annotations({ status: 422, description: "The file is not a chat export we can read" })
 ) {}
 
-export class RateLimited extends Schema.TaggedError<RateLimited>()(
-  "RateLimited",
-  fields,
-  HttpApiSchema.annotations({ status: 429, description: "Too many requests; retry after the Retry-After header" })
-) {}
-
 export class DatabaseError extends Schema.TaggedError<DatabaseError>()(
   "DatabaseError",
   fields,
@@ -82,6 +70,14 @@ export class LockTimeout extends Schema.TaggedError<LockTimeout>()(
   HttpApiSchema.annotations({ status: 503, description: "A record is busy; retry after the Retry-After header" })
 ) {}
 
+export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()(
+  "ServiceUnavailable",
+  fields,
+  HttpApiSchema.annotations({ status: 503, description: "The server is starting or stopping; retry after the Retry-After header" })
+) {
+  static readonly notServing = "The server is starting or stopping; please retry shortly"
+}
+
 export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>()(
   "UpstreamUnavailable",
   fields,
@@ -97,8 +93,15 @@ type ErrorClass<A, I> = Schema.Schema<A, I> & {
 export const errorCode = (tag: string): string => Str.pascalToSnake(tag)
 
 /** The one error body. */
-export const errorBody = (tag: string, message: string, requestId: string) => ({
-  error: { code: errorCode(tag), message, requestId }
+export const ErrorBody = <Code extends string>(code: Schema.Schema<Code>) =>
+  Schema.Struct({
+    error: Schema.Struct({ code, message: Schema.String, request_id: Schema.String })
+  })
+
+const AnyErrorBody = ErrorBody(Schema.String)
+
+export const errorBody = (tag: string, message: string, requestId: string): typeof AnyErrorBody.Type => ({
+  error: { code: errorCode(tag), message, request_id: requestId }
 })
 
 /**
@@ -107,19 +110,12 @@ export const errorBody = (tag: string, message: string, requestId: string) => ({
  */
 export const httpError = <A extends { readonly _tag: string; readonly message: string }, I>(error: ErrorClass<A, I>) => {
   const code = errorCode(error._tag)
-  const Body = Schema.Struct({
-    error: Schema.Struct({
-      code: Schema.Literal(code),
-      message: Schema.String,
-      requestId: Schema.String
-    })
-  })
-  return Schema.transformOrFail(Body, Schema.typeSchema(error), {
+  return Schema.transformOrFail(ErrorBody(Schema.Literal(code)), Schema.typeSchema(error), {
     strict: true,
     decode: (body) => ParseResult.succeed(new error({ message: body.error.message })),
     encode: (value) =>
       Effect.map(FiberRef.get(CurrentRequestId), (requestId) => ({
-        error: { code, message: value.message, requestId }
+        error: { code, message: value.message, request_id: requestId }
       }))
   }).annotations({
     ...HttpApiSchema.annotations({ status: HttpApiSchema.getStatusError(error) }),
@@ -137,10 +133,10 @@ export const ApiErrors = [
   Conflict,
   PayloadTooLarge,
   UnsupportedExport,
-  RateLimited,
   DatabaseError,
   InternalError,
   LockTimeout,
+  ServiceUnavailable,
   UpstreamUnavailable
 ] as const
 

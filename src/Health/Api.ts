@@ -14,8 +14,7 @@ const WorkerCheck = Schema.Struct({
   backlog: Schema.NullOr(Schema.Struct({ due: Schema.Int, running: Schema.Int, failed: Schema.Int }))
 })
 
-export const HealthReport = Schema.Struct({
-  status: Schema.Literal("ok", "unavailable"),
+const reportFields = {
   version: Schema.String,
   uptime_seconds: Schema.Int,
   checks: Schema.Struct({
@@ -24,7 +23,15 @@ export const HealthReport = Schema.Struct({
     vector: Schema.Struct({ status: Schema.Literal("up", "down"), backend: Schema.Literal("postgres", "qdrant", "memory") }),
     llm: Schema.Struct({ mode: Schema.Literal("gemini", "offline"), embedder: Schema.String })
   })
-}).annotations({ identifier: "HealthReport" })
+}
+
+/** The database answers: 200. */
+export const HealthReport = Schema.Struct({ status: Schema.Literal("ok"), ...reportFields })
+  .annotations({ identifier: "HealthReport" })
+
+/** The database does not answer: 503, with the same report. */
+export const UnhealthyReport = Schema.Struct({ status: Schema.Literal("unavailable"), ...reportFields })
+  .annotations({ identifier: "UnhealthyReport" })
 
 export const PoolStats = Schema.Struct({
   backend: Schema.Literal("postgres", "pglite"),
@@ -49,7 +56,7 @@ export class HealthApi extends HttpApiGroup.make("health")
   .add(
     HttpApiEndpoint.get("health", "/health")
       .addSuccess(HealthReport)
-      .addError(HealthReport, { status: 503 })
+      .addSuccess(UnhealthyReport, { status: 503 })
   )
   .add(HttpApiEndpoint.get("pool", "/health/db-pool").addSuccess(PoolStats))
   .annotate(OpenApi.Title, "Health")

@@ -1,9 +1,9 @@
 /** Handlers of the health group. */
-import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
-import { Effect, Layer, Schema } from "effect"
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect, Layer } from "effect"
 import { Api } from "../Api.js"
-import { Health, version } from "../Health.js"
-import { HealthReport } from "./Api.js"
+import { version } from "../Domain/Version.js"
+import { Health } from "../Health.js"
 
 export const HttpHealthLive = HttpApiBuilder.group(Api, "health", (handlers) =>
   Effect.gen(function*() {
@@ -17,13 +17,7 @@ export const HttpHealthLive = HttpApiBuilder.group(Api, "health", (handlers) =>
           openapi: "/docs/openapi.json",
           health: "/health"
         }))
-      .handle("health", () =>
-        Effect.flatMap(health.report, (report): Effect.Effect<typeof HealthReport.Type | HttpServerResponse.HttpServerResponse> =>
-          report.status === "ok"
-            ? Effect.succeed(report)
-            : Schema.encode(HealthReport)(report).pipe(
-              Effect.flatMap((body) => HttpServerResponse.json(body, { status: 503 })),
-              Effect.orDie
-            )))
+      // The contract answers 200 or 503 by the report's status.
+      .handle("health", () => health.report)
       .handle("pool", () => health.pool)
   })).pipe(Layer.provide(Health.Default))

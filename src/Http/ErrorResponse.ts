@@ -7,7 +7,6 @@ import { HttpApiError, HttpServerError, HttpServerResponse } from "@effect/platf
 import { Cause, Effect, FiberRef, Option } from "effect"
 import {
   type ApiError,
-  CurrentRequestId,
   errorBody,
   InternalError,
   isApiError,
@@ -16,6 +15,7 @@ import {
   statusOf,
   ValidationError
 } from "../Domain/Errors.js"
+import { CurrentRequestId } from "../Domain/RequestContext.js"
 
 /** The first issue of each field, at most three fields: enough to fix the request. */
 const describeIssues = (error: HttpApiError.HttpApiDecodeError): string => {

@@ -5,17 +5,11 @@
  */
 import { HttpApiBuilder, HttpApp, HttpIncomingMessage, HttpMiddleware, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Clock, Effect, FiberRef, Layer, Option } from "effect"
-import { globalValue } from "effect/GlobalValue"
 import { randomUUID } from "node:crypto"
 import { ServerConfig } from "../Config.js"
-import { CurrentRequestId, PayloadTooLarge } from "../Domain/Errors.js"
+import { PayloadTooLarge } from "../Domain/Errors.js"
+import { CurrentRequestId, CurrentUserId } from "../Domain/RequestContext.js"
 import { errorResponse, renderFailures } from "./ErrorResponse.js"
-
-/** The authenticated user of the request, set by the authentication middleware, for the access log. */
-export const CurrentUserId: FiberRef.FiberRef<Option.Option<string>> = globalValue(
-  Symbol.for("chatsight/CurrentUserId"),
-  () => FiberRef.unsafeMake(Option.none<string>())
-)
 
 const saneRequestId = /^[A-Za-z0-9._:-]{1,128}$/
 

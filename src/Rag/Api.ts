@@ -4,41 +4,14 @@ import { Schema } from "effect"
 import { Authentication } from "../Auth/Api.js"
 import { ChatId } from "../Domain/Chat.js"
 import { httpError, NotFound, UpstreamUnavailable } from "../Domain/Errors.js"
-import { maxQuestionLength } from "../Rag.js"
-import { CitedMessage, Conversation, ConversationMessage } from "./Repo.js"
-
-const ConversationJson = Schema.Struct({ ...Conversation.fields, created_at: Schema.Date, updated_at: Schema.Date })
-  .annotations({ identifier: "Conversation" })
-
-export const QueryAnswer = Schema.Struct({
-  answer: Schema.String,
-  citations: Schema.Array(CitedMessage),
-  conversation_id: Schema.String,
-  mode: Schema.Literal("exact", "hybrid", "full-text", "offline-hybrid", "offline-full-text").annotations({
-    description: "exact: counted by the database; hybrid: vector and full-text retrieval; full-text: the chat is " +
-      "still being indexed; offline-*: no language model key is set, the answer is extractive"
-  })
-}).annotations({ identifier: "QueryAnswer" })
-
-export const VectorStatus = Schema.Struct({
-  chat_id: Schema.String,
-  status: Schema.Literal("pending", "indexing", "ready", "failed"),
-  embedder: Schema.String,
-  done: Schema.Int,
-  total: Schema.Int,
-  error: Schema.NullOr(Schema.String)
-}).annotations({ identifier: "VectorStatus" })
+import { Conversation, ConversationWithMessages, QueryAnswer, QueryRequest, VectorStatus } from "../Domain/Rag.js"
 
 const conversationPath = Schema.Struct({ conversation_id: Schema.UUID })
 
 export class RagApi extends HttpApiGroup.make("rag")
   .add(
     HttpApiEndpoint.post("query", "/api/rag/query")
-      .setPayload(Schema.Struct({
-        chat_id: ChatId,
-        question: Schema.String.pipe(Schema.maxLength(maxQuestionLength * 2)),
-        conversation_id: Schema.optional(Schema.UUID)
-      }))
+      .setPayload(QueryRequest)
       .addSuccess(QueryAnswer)
       .addError(httpError(NotFound))
       .addError(httpError(UpstreamUnavailable))
@@ -47,16 +20,13 @@ export class RagApi extends HttpApiGroup.make("rag")
   .add(
     HttpApiEndpoint.get("conversations", "/api/rag/conversations")
       .setUrlParams(Schema.Struct({ chat_id: ChatId }))
-      .addSuccess(Schema.Struct({ data: Schema.Array(ConversationJson) }))
+      .addSuccess(Schema.Struct({ data: Schema.Array(Conversation) }))
       .addError(httpError(NotFound))
   )
   .add(
     HttpApiEndpoint.get("conversation", "/api/rag/conversations/:conversation_id")
       .setPath(conversationPath)
-      .addSuccess(Schema.Struct({
-        ...ConversationJson.fields,
-        messages: Schema.Array(Schema.Struct({ ...ConversationMessage.fields, created_at: Schema.Date }))
-      }))
+      .addSuccess(ConversationWithMessages)
       .addError(httpError(NotFound))
   )
   .add(

@@ -3,14 +3,15 @@
  * (a conversation boundary) and stays within a token budget; when a long conversation is cut by the
  * budget, the next chunk repeats the last messages before the cut so no exchange loses its context.
  */
+import type { MessageKind } from "../Domain/MessageKind.js"
 
 export interface ChunkInput {
   readonly id: string
   /** Wall-clock time as written, `YYYY-MM-DDTHH:MM:SS`. */
-  readonly sentAt: string
+  readonly sent_at: string
   readonly author: string | null
   readonly text: string
-  readonly kind: "text" | "media" | "system" | "deleted" | "edited"
+  readonly kind: MessageKind
 }
 
 export interface Chunk {
@@ -37,7 +38,7 @@ export interface ChunkOptions {
 export const estimateTokens = (text: string): number => Math.max(1, Math.ceil(text.length / 4))
 
 const line = (message: ChunkInput): string =>
-  `${message.author ?? "System"} (${message.sentAt.slice(0, 10)} ${message.sentAt.slice(11, 16)}): ${message.text}`
+  `${message.author ?? "System"} (${message.sent_at.slice(0, 10)} ${message.sent_at.slice(11, 16)}): ${message.text}`
 
 const minutesBetween = (a: string, b: string): number =>
   (Date.parse(`${b}Z`) - Date.parse(`${a}Z`)) / 60_000
@@ -70,7 +71,7 @@ export const chunkMessages = (messages: ReadonlyArray<ChunkInput>, options: Chun
     if (!searchable(message) || message.text.trim().length === 0) continue
     const text = line(message)
     const entry = { message, line: text, tokens: estimateTokens(text) }
-    const silence = previous !== undefined && minutesBetween(previous.sentAt, message.sentAt) >= silenceMinutes
+    const silence = previous !== undefined && minutesBetween(previous.sent_at, message.sent_at) >= silenceMinutes
     if (silence) {
       flush()
       current = []

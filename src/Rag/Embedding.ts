@@ -4,12 +4,15 @@
  * already stored and embeds only those without a vector, so nothing is duplicated.
  */
 import { Effect, Option, Schema } from "effect"
+import { ChatAccess } from "../Chats/Access.js"
+import type { StoredChat } from "../Chats/Hooks.js"
 import { Llm } from "../Llm.js"
 import { Vector } from "../Vector.js"
-import { Jobs, jobHandler } from "../Worker.js"
+import { jobHandler } from "../Worker/Handler.js"
+import { Jobs } from "../Worker/Jobs.js"
 import { embedJobKey } from "./Keys.js"
 import { chunkMessages } from "./Chunker.js"
-import { RagRepo } from "./Repo.js"
+import { ChunksRepo } from "./ChunksRepo.js"
 
 /** Chunks embedded per model call and vector write. */
 const batchSize = 64
@@ -21,13 +24,14 @@ export const EmbedChat = jobHandler({
     Effect.gen(function*() {
       const llm = yield* Llm
       const vector = yield* Vector
-      const repo = yield* RagRepo
+      const repo = yield* ChunksRepo
+      const access = yield* ChatAccess
       if (llm.embedder !== embedder) {
         // The configured embedder changed since this job was enqueued; the re-embedding sweep
         // enqueues the chat again under the new one.
         return yield* Effect.logInfo("Embedding job for another embedder; nothing to do")
       }
-      const owner = yield* repo.ownerOf(chat_id)
+      const owner = yield* access.ownerOf(chat_id)
       if (Option.isNone(owner)) return yield* Effect.logInfo("Chat deleted before embedding; nothing to do")
 
       const existing = yield* repo.chunkCount(chat_id, embedder)
@@ -71,7 +75,7 @@ export const EmbedChat = jobHandler({
  */
 export const embedMissing = Effect.gen(function*() {
   const llm = yield* Llm
-  const repo = yield* RagRepo
+  const repo = yield* ChunksRepo
   const jobs = yield* Jobs
   const chats = yield* repo.chatsToEmbed(llm.embedder)
   for (const chat of chats) {
@@ -84,3 +88,14 @@ export const embedMissing = Effect.gen(function*() {
     yield* Effect.logInfo("Chats queued for embedding").pipe(Effect.annotateLogs({ chats: chats.length, embedder: llm.embedder }))
   }
 }).pipe(Effect.withSpan("Rag.embedMissing"))
+
+/** Registered as a chat hook: a newly stored chat gets its embedding job (questions need its vectors). */
+export const queueEmbedding = Effect.gen(function*() {
+  const llm = yield* Llm
+  const jobs = yield* Jobs
+  return (chat: StoredChat) =>
+    jobs.send(EmbedChat, { chat_id: chat.chatId, embedder: llm.embedder }, {
+      dedupeKey: embedJobKey(chat.chatId, llm.embedder),
+      userId: chat.userId
+    }).pipe(Effect.asVoid)
+})

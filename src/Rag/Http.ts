@@ -2,7 +2,7 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { Api } from "../Api.js"
-import { CurrentUser } from "../Auth/Api.js"
+import { CurrentUser } from "../Domain/RequestContext.js"
 import { Rag } from "../Rag.js"
 
 export const HttpRagLive = HttpApiBuilder.group(Api, "rag", (handlers) =>

@@ -3,19 +3,24 @@
  * AUTH_JWT_SECRET or, in embedded mode, the dev secret under DATA_DIR that the server verifies with.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Option } from "effect"
+import { Console, Data, Effect, Option } from "effect"
 import { devSecret, signToken } from "../Auth.js"
 import { AuthConfig } from "../Config.js"
 import { LoggingLive } from "../Logging.js"
 
+/** Why no token was printed; the message says what to do instead. */
+class TokenRefused extends Data.TaggedError("TokenRefused")<{ readonly message: string }> {}
+
 const program = Effect.gen(function*() {
   const [sub, email, name] = process.argv.slice(2)
   if (sub === undefined || sub.length === 0) {
-    return yield* Effect.fail("Usage: npm run token -- <user-id> [email] [name]")
+    return yield* new TokenRefused({ message: "Usage: npm run token -- <user-id> [email] [name]" })
   }
   const config = yield* AuthConfig
   if (Option.isSome(config.jwksUrl)) {
-    return yield* Effect.fail("AUTH_JWKS_URL is set: tokens come from your identity provider, not from here")
+    return yield* new TokenRefused({
+      message: "AUTH_JWKS_URL is set: tokens come from your identity provider, not from here"
+    })
   }
   const secret = yield* Option.match(config.jwtSecret, { onNone: () => devSecret(config.dataDir), onSome: Effect.succeed })
   const token = yield* signToken(secret, { sub, email, name }, { issuer: config.issuer, audience: config.audience })

@@ -9,8 +9,9 @@ import { ConfigProvider, Effect, Layer, Redacted } from "effect"
 import { randomUUID } from "node:crypto"
 import { readFile } from "node:fs/promises"
 import * as Pg from "pg"
-import { inject } from "vitest"
+import { expect, inject } from "vitest"
 import { signToken } from "../../src/Auth.js"
+import { WorkerLive } from "../../src/Background.js"
 import { DatabaseConfig } from "../../src/Config.js"
 import { DatabaseOnPool } from "../../src/Database.js"
 import { pgliteOptions } from "../../src/Database/Embedded.js"
@@ -101,6 +102,12 @@ export const TestApp = (config: Record<string, string> = {}) =>
     Layer.provide(TestConfig(config))
   )
 
+/** The application with the worker running every registered job kind, polling often (TestApp alone runs no jobs). */
+export const TestAppWithWorker = (config: Record<string, string> = {}) => {
+  const all = { WORKER_POLL_INTERVAL: "100 millis", WORKER_SHUTDOWN_GRACE: "2 seconds", ...config }
+  return WorkerLive.pipe(Layer.provide(TestConfig(all)), Layer.provideMerge(TestApp(all)))
+}
+
 /** A token as the identity provider of the tests would sign it. */
 export const tokenFor = (
   sub: string,
@@ -123,6 +130,22 @@ export interface Reply {
   readonly status: number
   readonly headers: Readonly<Record<string, string>>
   readonly body: unknown
+}
+
+/** The one error body, whose request id is the response's own. */
+export const errorShape = (code: string, reply: Reply, message?: string) => ({
+  error: {
+    code,
+    message: message === undefined ? expect.any(String) : message,
+    request_id: reply.headers["x-request-id"]
+  }
+})
+
+/** Checks a refusal: its status, the one error body with its code, and words of its message. */
+export const refused = (reply: Reply, status: number, code: string, ...mentions: ReadonlyArray<string>) => {
+  expect(reply.status, JSON.stringify(reply.body).slice(0, 400)).toBe(status)
+  expect(reply.body).toEqual(errorShape(code, reply))
+  for (const words of mentions) expect(JSON.stringify(reply.body)).toContain(words)
 }
 
 /** Reads a whole reply: status, headers, and the body as JSON when it is JSON. */

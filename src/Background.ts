@@ -1,0 +1,34 @@
+/**
+ * The background work of an instance: the worker with every job handler registered (purging deleted
+ * chats, embedding chats), and the start-up sweep that queues chats the configured embedder lacks.
+ * A new kind of job is registered here.
+ */
+import { Effect, Layer } from "effect"
+import { ChatAccess } from "./Chats/Access.js"
+import { PurgeChat } from "./Chats/Purge.js"
+import { ChatsRepo } from "./Chats/Repo.js"
+import type { Llm } from "./Llm.js"
+import { LlmLive } from "./Llm/Live.js"
+import { ChunksRepo } from "./Rag/ChunksRepo.js"
+import { EmbedChat, embedMissing } from "./Rag/Embedding.js"
+import type { Vector } from "./Vector.js"
+import { VectorLive } from "./Vector/Live.js"
+import { Worker } from "./Worker.js"
+import { JobHandlers } from "./Worker/Handler.js"
+import { Jobs } from "./Worker/Jobs.js"
+
+/** The job handlers this instance runs, with what they need. */
+export const JobHandlersLive = JobHandlers.layer<ChatsRepo | ChatAccess | ChunksRepo | Llm | Vector>(PurgeChat, EmbedChat).pipe(
+  Layer.provide([ChatsRepo.Default, ChatAccess.Default, ChunksRepo.Default, LlmLive, VectorLive])
+)
+
+/** The worker running every registered job kind. */
+export const WorkerLive = Worker.Default.pipe(Layer.provide(JobHandlersLive))
+
+/** At start, queues the embedding of chats the configured embedder has not embedded yet. */
+export const EmbedMissingLive = Layer.effectDiscard(
+  embedMissing.pipe(
+    Effect.catchAll((error) => Effect.logWarning("Could not queue chats for embedding", error)),
+    Effect.forkDaemon
+  )
+).pipe(Layer.provide([ChunksRepo.Default, Jobs.Default, LlmLive]))

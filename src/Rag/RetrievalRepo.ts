@@ -1,0 +1,105 @@
+/** The SQL of retrieval and exact answers: full-text search, the messages chunks cover, counts and edges. */
+import { SqlClient, SqlSchema } from "@effect/sql"
+import { Effect, Schema } from "effect"
+import { wallClockSql } from "../Database.js"
+import { CitedMessage } from "../Domain/Rag.js"
+
+/** A chunk found by a search, before fusion. */
+export const ChunkHit = Schema.Struct({
+  id: Schema.String,
+  first_message_id: Schema.String,
+  last_message_id: Schema.String
+})
+export type ChunkHit = typeof ChunkHit.Type
+
+export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/RetrievalRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const sentAt = sql.literal(wallClockSql("m.sent_at_local"))
+
+    /** Chunks matching any word of the question, best first. */
+    const fullTextChunks = SqlSchema.findAll({
+      Request: Schema.Struct({ chatId: Schema.String, embedder: Schema.String, query: Schema.String, k: Schema.Int }),
+      Result: ChunkHit,
+      execute: ({ chatId, embedder, k, query }) =>
+        sql`SELECT c.id::text AS id, c.first_message_id::text AS first_message_id, c.last_message_id::text AS last_message_id
+            FROM chunks c, to_tsquery('simple', ${query}) q
+            WHERE c.chat_id = ${chatId}::uuid AND c.embedder = ${embedder} AND c.search @@ q
+            ORDER BY ts_rank(c.search, q) DESC, c.seq LIMIT ${k}`
+    })
+
+    /** Before a chat has chunks: messages matching any word of the question, best first. */
+    const fullTextMessages = SqlSchema.findAll({
+      Request: Schema.Struct({ chatId: Schema.String, query: Schema.String, k: Schema.Int }),
+      Result: ChunkHit,
+      execute: ({ chatId, k, query }) =>
+        sql`SELECT m.id::text AS id, m.id::text AS first_message_id, m.id::text AS last_message_id
+            FROM messages m, to_tsquery('simple', ${query}) q
+            WHERE m.chat_id = ${chatId}::uuid AND m.kind IN ('text', 'edited') AND to_tsvector('simple', m.text) @@ q
+            ORDER BY ts_rank(to_tsvector('simple', m.text), q) DESC, m.seq LIMIT ${k}`
+    })
+
+    /** The messages the chunks cover, from the messages table, in file order, each once. */
+    const messagesOfChunks = SqlSchema.findAll({
+      Request: Schema.Struct({
+        chatId: Schema.String,
+        firsts: Schema.Array(Schema.String),
+        lasts: Schema.Array(Schema.String)
+      }),
+      Result: CitedMessage,
+      execute: ({ chatId, firsts, lasts }) =>
+        sql`SELECT DISTINCT m.seq, m.id::text AS message_id, m.author, ${sentAt} AS sent_at, m.text
+            FROM unnest(${firsts}::bigint[], ${lasts}::bigint[]) AS r(first_id, last_id)
+            JOIN messages f ON f.id = r.first_id
+            JOIN messages l ON l.id = r.last_id
+            JOIN messages m ON m.chat_id = ${chatId}::uuid AND m.seq BETWEEN f.seq AND l.seq
+            WHERE m.kind IN ('text', 'edited')
+            ORDER BY m.seq`
+    })
+
+    /** Messages (not system events) of the chat, of one author and within a wall-clock range if given. */
+    const ofWhomAndWhen = (input: {
+      readonly chatId: string
+      readonly author: string | null
+      readonly from: string | null
+      readonly to: string | null
+    }) =>
+      sql.and([
+        sql`m.chat_id = ${input.chatId}::uuid`,
+        sql`m.kind <> 'system'`,
+        ...(input.author === null ? [] : [sql`m.author = ${input.author}`]),
+        ...(input.from === null ? [] : [sql`m.sent_at_local >= ${input.from}::timestamp`]),
+        ...(input.to === null ? [] : [sql`m.sent_at_local <= ${input.to}::timestamp`])
+      ])
+
+    const countMessages = (input: {
+      readonly chatId: string
+      readonly author: string | null
+      readonly from: string | null
+      readonly to: string | null
+    }) =>
+      sql<{ n: number }>`SELECT count(*)::int AS n FROM messages m
+        WHERE ${ofWhomAndWhen(input)}`.pipe(
+        Effect.map((rows) => rows[0]?.n ?? 0)
+      )
+
+    /** The first or last few messages (not system events), of one author and range if given. */
+    const edgeMessages = SqlSchema.findAll({
+      Request: Schema.Struct({
+        chatId: Schema.String,
+        author: Schema.NullOr(Schema.String),
+        from: Schema.NullOr(Schema.String),
+        to: Schema.NullOr(Schema.String),
+        last: Schema.Boolean,
+        limit: Schema.Int
+      }),
+      Result: CitedMessage,
+      execute: (input) =>
+        sql`SELECT m.id::text AS message_id, m.author, ${sentAt} AS sent_at, m.text FROM messages m
+            WHERE ${ofWhomAndWhen(input)}
+            ORDER BY m.seq ${input.last ? sql`DESC` : sql`ASC`} LIMIT ${input.limit}`
+    })
+
+    return { fullTextChunks, fullTextMessages, messagesOfChunks, countMessages, edgeMessages } as const
+  })
+}) {}
