@@ -78,7 +78,10 @@ export const IngestConfig = Config.all({
   /** Messages per INSERT statement when storing a chat. */
   insertBatchSize: Config.integer("INGEST_INSERT_BATCH").pipe(Config.withDefault(5000)),
   /** Worker threads that parse exports (each holds one export's work at a time). */
-  threads: Config.integer("INGEST_THREADS").pipe(Config.withDefault(1)),
+  threads: Config.integer("INGEST_THREADS").pipe(
+    Config.withDefault(1),
+    Config.validate({ message: "INGEST_THREADS must be at least 1", validation: (n) => n >= 1 })
+  ),
   /** The time zone the written times are read in when an upload names none (for UTC readings). */
   defaultTimeZone: Config.string("INGEST_DEFAULT_TIME_ZONE").pipe(
     Config.withDefault("UTC"),

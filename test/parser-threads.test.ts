@@ -11,7 +11,7 @@ import { readExport } from "../src/Ingest/Export.js"
 import { ParserThreads, ParseThreadEntry } from "../src/Ingest/ParserThreads.js"
 import { computeStatistics } from "../src/Ingest/Statistics.js"
 import { columnSource } from "../src/Ingest/Columns.js"
-import { spawnThread } from "../src/Ingest/Threads.js"
+import { spawnThread } from "../src/Threads.js"
 
 /** Every thread the pool starts, so a test can kill one. */
 const spawned: Array<Worker> = []

@@ -9,7 +9,7 @@ import { readExport } from "./Export.js"
 import type { ParseExport, ParsedExport } from "./ParseRequest.js"
 import { ParserRequest } from "./ParseRequest.js"
 import { computeStatistics } from "./Statistics.js"
-import { serveThread } from "./Threads.js"
+import { serveThread } from "../Threads.js"
 
 const parseExport = (request: ParseExport) =>
   Effect.map(readExport(request.bytes, request.filename, request.export), (chat): ParsedExport => ({

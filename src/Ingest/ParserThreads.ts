@@ -7,7 +7,7 @@ import * as Worker from "@effect/platform/Worker"
 import { Duration, Effect, Scope } from "effect"
 import { IngestConfig } from "../Config.js"
 import { type ExportToParse, ParseExport, type ParserRequest } from "./ParseRequest.js"
-import { orInternalError, threadsRunning } from "./Threads.js"
+import { orInternalError, threadsRunning } from "../Threads.js"
 
 /** The parsing thread's entry module. */
 export const ParseThreadEntry = new URL("./ParseThread.ts", import.meta.url)

@@ -5,12 +5,16 @@ import { wallClockSql } from "../Database.js"
 import { MessageKind } from "../Domain/MessageKind.js"
 import type { Chunk } from "./Chunker.js"
 
-export const PendingChunk = Schema.Struct({
+/** A chunk's id and the range of messages it covers: what a search finds, before fusion. */
+export const ChunkHit = Schema.Struct({
   id: Schema.String,
   first_message_id: Schema.String,
-  last_message_id: Schema.String,
-  text: Schema.String
+  last_message_id: Schema.String
 })
+export type ChunkHit = typeof ChunkHit.Type
+
+/** A chunk still without its vector, with the text to embed. */
+export const PendingChunk = Schema.Struct({ ...ChunkHit.fields, text: Schema.String })
 export type PendingChunk = typeof PendingChunk.Type
 
 export class ChunksRepo extends Effect.Service<ChunksRepo>()("chatsight/ChunksRepo", {

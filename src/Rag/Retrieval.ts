@@ -11,7 +11,8 @@ import { isFunctionWord } from "../Words.js"
 import { anyWordQuery, reciprocalRankFusion } from "./Fusion.js"
 import type { RetrievalMode } from "../Domain/Rag.js"
 import { ChunksRepo } from "./ChunksRepo.js"
-import { type ChunkHit, RetrievalRepo } from "./RetrievalRepo.js"
+import type { ChunkHit } from "./ChunksRepo.js"
+import { RetrievalRepo } from "./RetrievalRepo.js"
 
 /** A vector search hit as a chunk, in the shape full-text search finds them, so the two lists can be fused. */
 export const chunkHitOf = (hit: VectorHit): ChunkHit => ({

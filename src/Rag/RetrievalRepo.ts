@@ -3,14 +3,7 @@ import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Schema } from "effect"
 import { wallClockSql } from "../Database.js"
 import { CitedMessage } from "../Domain/Rag.js"
-
-/** A chunk found by a search, before fusion. */
-export const ChunkHit = Schema.Struct({
-  id: Schema.String,
-  first_message_id: Schema.String,
-  last_message_id: Schema.String
-})
-export type ChunkHit = typeof ChunkHit.Type
+import { ChunkHit } from "./ChunksRepo.js"
 
 export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/RetrievalRepo", {
   effect: Effect.gen(function*() {

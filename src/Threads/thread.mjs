@@ -1,4 +1,4 @@
-// The bootstrap of every worker thread (src/Ingest/Threads.ts): a thread starts without the parent's
+// The bootstrap of every worker thread (src/Threads.ts): a thread starts without the parent's
 // TypeScript loader, so it registers tsx before loading the TypeScript entry its pool named.
 import { workerData } from "node:worker_threads"
 import { register } from "tsx/esm/api"

@@ -11,9 +11,9 @@ import { isWorkerError, type WorkerError } from "@effect/platform/WorkerError"
 import * as WorkerRunner from "@effect/platform/WorkerRunner"
 import { Cause, Effect, type Layer, ParseResult } from "effect"
 import { Worker as NodeThread } from "node:worker_threads"
-import { InternalError } from "../Domain/Errors.js"
+import { InternalError } from "./Domain/Errors.js"
 
-const bootstrap = new URL("./thread.mjs", import.meta.url)
+const bootstrap = new URL("./Threads/thread.mjs", import.meta.url)
 
 /** A thread running the TypeScript module `entry` (see thread.mjs). */
 export const spawnThread = (entry: URL): NodeThread => new NodeThread(bootstrap, { workerData: { entry: entry.href } })
