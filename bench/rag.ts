@@ -81,7 +81,8 @@ const storeChat = (name: string, participants: ReadonlyArray<string>, messages: 
       messageCount: messages.length,
       firstMessageAt: first === undefined ? null : wallClock(first.sentAt),
       lastMessageAt: last === undefined ? null : wallClock(last.sentAt),
-      parseReport: null
+      parseReport: null,
+      timeZone: "UTC"
     })
     // A fresh scratch database holds no chat of the same hash: none here is a bug of the bench.
     const chatId = yield* Effect.orDie(inserted)

@@ -3,7 +3,7 @@
  * or HS256 tokens against a shared secret. Without either, the embedded mode keeps a dev secret under
  * `DATA_DIR` and `npm run token` signs tokens with it.
  */
-import { Effect, Option, Redacted } from "effect"
+import { Data, Effect, Option, Redacted } from "effect"
 import * as Jose from "jose"
 import { randomBytes } from "node:crypto"
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises"
@@ -65,10 +65,23 @@ const reason = (error: unknown): string => {
 
 const str = (value: unknown): string | null => typeof value === "string" && value.length > 0 ? value : null
 
+/** Production with no identity provider and no secret would run on the development secret: refused. */
+export class NoProductionAuth extends Data.TaggedError("NoProductionAuth")<{ readonly message: string }> {}
+
+/** How tokens are verified, as the start-up line reports it. */
+export const authMode = (config: { readonly jwksUrl: Option.Option<URL>; readonly jwtSecret: Option.Option<unknown> }) =>
+  Option.isSome(config.jwksUrl) ? "jwks" as const : Option.isSome(config.jwtSecret) ? "hs256" as const : "dev-secret" as const
+
 export class TokenVerifier extends Effect.Service<TokenVerifier>()("chatsight/TokenVerifier", {
   effect: Effect.gen(function*() {
     const config = yield* AuthConfig
     const options = { issuer: config.issuer, audience: config.audience }
+    if (config.environment === "production" && authMode(config) === "dev-secret") {
+      return yield* new NoProductionAuth({
+        message: "NODE_ENV=production needs AUTH_JWKS_URL (your identity provider) or AUTH_JWT_SECRET: " +
+          "the development secret under DATA_DIR is not for production"
+      })
+    }
 
     const verifyJwt: (token: string) => Promise<Jose.JWTVerifyResult> = Option.isSome(config.jwksUrl)
       ? ((jwks) => (token: string) => Jose.jwtVerify(token, jwks, { ...options, algorithms: asymmetric }))(

@@ -11,6 +11,7 @@ import { IngestConfig } from "./Config.js"
 import { Database, orDatabaseError } from "./Database.js"
 import { ChatAccess, chatNotFound } from "./Chats/Access.js"
 import { ChatHooks } from "./Chats/Hooks.js"
+import { defaultName, fileName, ignoredOptions, type UploadOptions } from "./Chats/UploadOptions.js"
 import { ChatCursor, type ChatRow, MessageCursor } from "./Domain/Chat.js"
 import { type Page, toPage } from "./Domain/Pagination.js"
 import { Users } from "./Users.js"
@@ -23,23 +24,14 @@ import { storedWallClock } from "./Ingest/WallClock.js"
 import { Jobs } from "./Worker/Jobs.js"
 import { orFail } from "./Domain/Found.js"
 
-export interface Upload {
+export interface Upload extends UploadOptions {
   readonly userId: string
   readonly filename: string
   readonly bytes: Uint8Array
-  readonly displayName?: string | undefined
-  readonly dayFirst?: boolean | undefined
-  readonly timeZone?: string | undefined
 }
 
 const decodeStatistics = Schema.decodeUnknown(Schema.NullOr(ChatStatisticsSchema))
 
-/** Display name for an upload that names none: the export's own file name, without its extension. */
-const defaultName = (filename: string, participants: ReadonlyArray<string>) => {
-  const base = filename.replace(/\.(txt|zip)$/i, "").replace(/^WhatsApp Chat (with|mit|con|avec|com) /i, "").trim()
-  const name = base.length > 0 && base !== "_chat" ? base : participants.slice(0, 3).join(", ")
-  return (name.length > 0 ? name : "WhatsApp chat").slice(0, 100)
-}
 
 /** Anonymised statistics for a public page: participants become "Participant n", no words, no emoji. */
 export const anonymise = (stats: ChatStatistics): ChatStatistics => {
@@ -71,13 +63,14 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
         const inserted = yield* repo.insert({
           userId: upload.userId,
           displayName: upload.displayName ?? defaultName(upload.filename, report.participants),
-          sourceFilename: upload.filename,
+          sourceFilename: fileName(upload.filename),
           contentHash: hash,
           participants: report.participants,
           messageCount: report.messages,
           firstMessageAt: report.firstMessageAt === null ? null : storedWallClock(report.firstMessageAt),
           lastMessageAt: report.lastMessageAt === null ? null : storedWallClock(report.lastMessageAt),
-          parseReport: wireReport(report)
+          parseReport: wireReport(report),
+          timeZone
         })
         if (Option.isNone(inserted)) return inserted
         const chatId = inserted.value
@@ -119,7 +112,15 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
         yield* users.requireActive(input.userId)
         const hash = createHash("sha256").update(input.bytes).digest("hex")
         const existing = yield* repo.findByHash({ userId: input.userId, contentHash: hash })
-        if (Option.isSome(existing)) return { chat: yield* detail(existing.value), created: false }
+        if (Option.isSome(existing)) {
+          const ignored = ignoredOptions(existing.value, input, config.defaultTimeZone)
+          if (ignored.length > 0) {
+            yield* Effect.logInfo("Identical re-upload; options not applied").pipe(
+              Effect.annotateLogs({ chatId: existing.value.id, ignored: ignored.join(",") })
+            )
+          }
+          return { chat: yield* detail(existing.value), created: false, ignored }
+        }
 
         const [parseTime, parsed] = yield* threads.parse({
           bytes: input.bytes,
@@ -151,7 +152,12 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
             storeMs: Math.round(Duration.toMillis(storeTime))
           })
         )
-        return { chat: yield* detail(chat), created: Option.isSome(stored) }
+        return {
+          chat: yield* detail(chat),
+          created: Option.isSome(stored),
+          // Raced with an identical upload that stored first: its options won.
+          ignored: Option.isSome(stored) ? [] : ignoredOptions(chat, input, config.defaultTimeZone)
+        }
       }).pipe(
         orDatabaseError,
         Effect.withSpan("Chats.upload", { attributes: { "user.id": input.userId, bytes: input.bytes.length } })

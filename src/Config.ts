@@ -18,6 +18,20 @@ export const ServerConfig = Config.all({
   maxBodyBytes: Config.integer("MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024)),
   /** How long SIGTERM waits for in-flight requests before closing them. */
   shutdownTimeout: duration("SHUTDOWN_TIMEOUT", "20 seconds"),
+  /** Longest silence while a request's body is arriving; then 408 and the connection is closed. */
+  requestBodyTimeout: duration("REQUEST_BODY_TIMEOUT", "30 seconds").pipe(
+    Config.validate({
+      message: "REQUEST_BODY_TIMEOUT must be positive",
+      validation: (d: Duration.Duration) => Duration.greaterThan(d, Duration.zero)
+    })
+  ),
+  /** The whole request, headers and body, must have arrived within this (Node's `requestTimeout`). */
+  requestTimeout: duration("REQUEST_TIMEOUT", "5 minutes").pipe(
+    Config.validate({
+      message: "REQUEST_TIMEOUT must be positive",
+      validation: (d: Duration.Duration) => Duration.greaterThan(d, Duration.zero)
+    })
+  ),
   /** Retry-After (seconds) sent with every 503 and 429. */
   retryAfterSeconds: Config.integer("RETRY_AFTER_SECONDS").pipe(Config.withDefault(1))
 })
@@ -48,7 +62,14 @@ export const LockRetryConfig = Config.all({
   max: duration("LOCK_RETRY_MAX_DELAY", "1 second")
 })
 
+/** `production` turns on the guards that refuse development defaults (NODE_ENV, as Node tools read it). */
+export const Environment = Config.string("NODE_ENV").pipe(
+  Config.withDefault("development"),
+  Config.map((value) => value === "production" ? "production" as const : "development" as const)
+)
+
 export const AuthConfig = Config.all({
+  environment: Environment,
   /** JWKS of a hosted identity provider; takes precedence over the HS256 secret. */
   jwksUrl: Config.option(Config.url("AUTH_JWKS_URL")),
   /** HS256 secret; without it (and without a JWKS URL) a dev secret is created under `DATA_DIR`. */

@@ -33,7 +33,11 @@ export const UploadedChat = Schema.Struct({
 /** This user had already uploaded the identical file: the stored chat is answered (200). */
 export const AlreadyUploadedChat = Schema.Struct({
   ...ChatDetail.fields,
-  created: Schema.Literal(false)
+  created: Schema.Literal(false),
+  /** Options of this upload that differ from the stored chat's, and so were not applied. */
+  ignored_options: Schema.Array(Schema.Literal("display_name", "day_first", "timezone")),
+  /** Says what was not applied and how to apply it; null when nothing was ignored. */
+  notice: Schema.NullOr(Schema.String)
 }).annotations({ identifier: "AlreadyUploadedChat" })
 
 /** A date (`YYYY-MM-DD`) or a wall-clock time (`YYYY-MM-DDTHH:MM:SS`), as the export wrote them. */

@@ -6,6 +6,7 @@ import { CurrentUser } from "../Domain/RequestContext.js"
 import { Chats } from "../Chats.js"
 import { IngestConfig } from "../Config.js"
 import { UploadFields } from "../Domain/Chat.js"
+import { ignoredNotice } from "./UploadOptions.js"
 import { PayloadTooLarge, ValidationError } from "../Domain/Errors.js"
 import { formatBytes } from "../Domain/Size.js"
 
@@ -67,7 +68,7 @@ export const HttpChatsLive = HttpApiBuilder.group(Api, "chats", (handlers) =>
           const fields = yield* Schema.decodeUnknown(UploadFields)(Object.fromEntries(form.fields)).pipe(
             Effect.catchTag("ParseError", HttpApiError.HttpApiDecodeError.refailParseError)
           )
-          const { chat, created } = yield* chats.upload({
+          const { chat, created, ignored } = yield* chats.upload({
             userId: user.sub,
             filename: form.file.value.name,
             bytes: form.file.value.bytes,
@@ -76,7 +77,9 @@ export const HttpChatsLive = HttpApiBuilder.group(Api, "chats", (handlers) =>
             timeZone: fields.timezone
           })
           // The contract answers 201 for a new chat and 200 for the one already stored.
-          return created ? { ...chat, created: true as const } : { ...chat, created: false as const }
+          return created
+            ? { ...chat, created: true as const }
+            : { ...chat, created: false as const, ignored_options: ignored, notice: ignoredNotice(chat.id, ignored) }
         }))
       .handle("list", ({ urlParams }) => Effect.flatMap(CurrentUser, (user) => chats.list(user.sub, urlParams)))
       .handle("get", ({ path }) => Effect.flatMap(CurrentUser, (user) => chats.get(user.sub, path.chat_id)))

@@ -18,6 +18,7 @@ const chatColumns = [
   `${wallClockSql("last_message_at")} AS last_message_at`,
   "status",
   "is_shared",
+  "time_zone",
   "created_at",
   "parse_report"
 ].join(", ")
@@ -43,6 +44,7 @@ export interface NewChat {
   readonly firstMessageAt: string | null
   readonly lastMessageAt: string | null
   readonly parseReport: unknown
+  readonly timeZone: string
 }
 
 export interface MessageFilter {
@@ -106,7 +108,8 @@ export class ChatsRepo extends Effect.Service<ChatsRepo>()("chatsight/ChatsRepo"
           first_message_at: chat.firstMessageAt,
           last_message_at: chat.lastMessageAt,
           status: "ready",
-          parse_report: JSON.stringify(chat.parseReport)
+          parse_report: JSON.stringify(chat.parseReport),
+          time_zone: chat.timeZone
         })
       } ON CONFLICT (user_id, content_hash) WHERE deleted_at IS NULL DO NOTHING
       RETURNING id::text AS id`.pipe(Effect.map((rows) => Option.fromNullable(rows[0]?.id)))

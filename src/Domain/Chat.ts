@@ -58,6 +58,8 @@ export const ChatSummary = Schema.Struct({
   last_message_at: Schema.NullOr(WallClockText),
   status: ChatStatus,
   is_shared: Schema.Boolean,
+  /** The IANA zone its written times were read in for their UTC value; null for chats stored before it was kept. */
+  time_zone: Schema.NullOr(Schema.String),
   created_at: Schema.Date
 }).annotations({ identifier: "ChatSummary" })
 

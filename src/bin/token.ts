@@ -22,10 +22,25 @@ const program = Effect.gen(function*() {
       message: "AUTH_JWKS_URL is set: tokens come from your identity provider, not from here"
     })
   }
+  if (config.environment === "production") {
+    return yield* new TokenRefused({
+      message: "NODE_ENV=production: this command mints development tokens only; tokens come from your identity provider"
+    })
+  }
   const secret = yield* Option.match(config.jwtSecret, { onNone: () => devSecret(config.dataDir), onSome: Effect.succeed })
   const token = yield* signToken(secret, { sub, email, name }, { issuer: config.issuer, audience: config.audience })
   // The token is this command's output, for `$(npm run -s token -- alice)`.
   yield* Console.log(token)
 })
 
-NodeRuntime.runMain(program.pipe(Effect.provide(LoggingLive)), { disablePrettyLogger: true })
+NodeRuntime.runMain(
+  program.pipe(
+    // A refusal is one line that says what to do, not a stack trace.
+    Effect.catchTag("TokenRefused", (refused) =>
+      Console.error(refused.message).pipe(Effect.zipRight(Effect.sync(() => {
+        process.exitCode = 1
+      })))),
+    Effect.provide(LoggingLive)
+  ),
+  { disablePrettyLogger: true }
+)
