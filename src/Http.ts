@@ -3,7 +3,7 @@
  * browsable UI at `/docs`, and the edge middleware. It needs an `HttpServer` (Node's in `main.ts`, a
  * random port in tests) and the `Database`.
  */
-import { HttpApiBuilder, HttpApiSwagger, HttpServer, OpenApi } from "@effect/platform"
+import { HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer, OpenApi } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { Api } from "./Api.js"
 import { AuthenticationLive } from "./Auth/Http.js"
@@ -19,6 +19,9 @@ import { HttpCreditsLive } from "./Credits/Http.js"
 import { HttpHealthLive } from "./Health/Http.js"
 import { edge, RenderFailuresLive } from "./Http/Middleware.js"
 import { cleanOpenApi } from "./Http/OpenApiCleanup.js"
+import { bodyTypes } from "./Http/Routes.js"
+import { initialSpanName } from "./Http/SpanName.js"
+import { RateLimitsLive } from "./RateLimit/Http.js"
 import { HttpUsersLive } from "./Users/Http.js"
 import { Jobs } from "./Worker/Jobs.js"
 
@@ -26,19 +29,27 @@ import { Jobs } from "./Worker/Jobs.js"
 const ChatHooksLive = ChatHooks.layer(queueEmbedding).pipe(Layer.provide(Jobs.Default))
 
 // The served document says what the edge really sends (see OpenApiCleanup); the contract itself stays plain.
-const ApiLive = HttpApiBuilder.api(Api.annotate(OpenApi.Transform, cleanOpenApi)).pipe(
+const ServedApi = Api.annotate(OpenApi.Transform, cleanOpenApi)
+
+const ApiLive = HttpApiBuilder.api(ServedApi).pipe(
   Layer.provide([HttpHealthLive, HttpUsersLive, HttpCatalogLive, HttpCreditsLive, HttpChatsLive, HttpRagLive]),
-  Layer.provide([AuthenticationLive, ChatHooksLive]),
+  Layer.provide([AuthenticationLive, ChatHooksLive, RateLimitsLive]),
   Layer.provide([LlmLive, VectorLive])
 )
 
 export const HttpAppLive = Layer.unwrapEffect(
-  Effect.map(Effect.all([ServerConfig, IngestConfig]), ([config, ingest]) =>
-    HttpApiBuilder.serve(edge({
+  Effect.map(Effect.all([ServerConfig, IngestConfig]), ([config, ingest]) => {
+    const typesOf = bodyTypes(Api)
+    return HttpApiBuilder.serve(edge({
       ...config,
-      bodyLimit: (path) => path === "/api/chats/upload" ? ingest.maxUploadBytes : config.maxBodyBytes
-    })))
+      bodyRules: (method, path) => {
+        const types = typesOf(method, path)
+        return { types, limit: types.includes("multipart/form-data") ? ingest.maxUploadBytes : config.maxBodyBytes }
+      }
+    }))
+  })
 ).pipe(
+  HttpMiddleware.withSpanNameGenerator(initialSpanName),
   Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/docs/openapi.json" })),
   Layer.provide(RenderFailuresLive),

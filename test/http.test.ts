@@ -1,5 +1,5 @@
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { call, errorShape, TestApp, tokenFor } from "./support/TestApp.js"
 
 
@@ -51,6 +51,23 @@ layer(TestApp({ MAX_BODY_BYTES: "1024", CORS_ORIGINS: "https://app.example" }), 
       const ui = yield* call("GET", "/docs")
       expect(ui.status).toBe(200)
       expect(ui.headers["content-type"]).toContain("text/html")
+    }))
+
+  it.effect("the document lists on every operation the refusals the edge makes before any handler", () =>
+    Effect.gen(function*() {
+      const spec = yield* call("GET", "/docs/openapi.json")
+      const Operations = Schema.Struct({
+        paths: Schema.Record({
+          key: Schema.String,
+          value: Schema.Record({ key: Schema.String, value: Schema.Struct({ responses: Schema.Record({ key: Schema.String, value: Schema.Unknown }) }) })
+        })
+      })
+      const { paths } = yield* Schema.decodeUnknown(Operations)(spec.body)
+      const operations = Object.values(paths).flatMap((item) => Object.values(item))
+      expect(operations.length).toBeGreaterThan(10)
+      for (const operation of operations) {
+        expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(["400", "408", "413", "415", "431", "503"]))
+      }
     }))
 
   it.effect("an unknown route is a 404 in the one error shape", () =>

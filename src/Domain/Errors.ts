@@ -38,16 +38,43 @@ export class Conflict extends Schema.TaggedError<Conflict>()(
   HttpApiSchema.annotations({ status: 409, description: "The request conflicts with what is stored" })
 ) {}
 
+export class RequestTimeout extends Schema.TaggedError<RequestTimeout>()(
+  "RequestTimeout",
+  fields,
+  HttpApiSchema.annotations({ status: 408, description: "The request did not arrive in time; the connection is closed" })
+) {}
+
 export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
   "PayloadTooLarge",
   fields,
   HttpApiSchema.annotations({ status: 413, description: "The body is larger than the limit" })
 ) {}
 
+export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()(
+  "UnsupportedMediaType",
+  fields,
+  HttpApiSchema.annotations({ status: 415, description: "The body is not of a type this endpoint reads; the message names the type" })
+) {}
+
 export class UnsupportedExport extends Schema.TaggedError<UnsupportedExport>()(
   "UnsupportedExport",
   fields,
   HttpApiSchema.annotations({ status: 422, description: "The file is not a chat export we can read" })
+) {}
+
+export class HeadersTooLarge extends Schema.TaggedError<HeadersTooLarge>()(
+  "HeadersTooLarge",
+  fields,
+  HttpApiSchema.annotations({ status: 431, description: "The request line and headers (the query string included) are too large" })
+) {}
+
+export class RateLimited extends Schema.TaggedError<RateLimited>()(
+  "RateLimited",
+  fields,
+  HttpApiSchema.annotations({
+    status: 429,
+    description: "Too many requests; retry after the Retry-After header (the RateLimit-* headers say how many remain)"
+  })
 ) {}
 
 export class DatabaseError extends Schema.TaggedError<DatabaseError>()(
@@ -88,6 +115,25 @@ type ErrorClass<A, I> = Schema.Schema<A, I> & {
   readonly _tag: string
   new(props: { readonly message: string }): A
 }
+
+/** The most of a client's input an error message repeats back. */
+export const maxEcho = 100
+
+/** At most `max` characters of `text` (never half of a surrogate pair), marked when cut: how a message quotes input. */
+export const excerpt = (text: string, max: number = maxEcho): string => {
+  if (text.length <= max) return text
+  const cut = /[\uD800-\uDBFF]$/.test(text.slice(0, max)) ? max - 1 : max
+  return `${text.slice(0, cut)}… (${text.length} characters)`
+}
+
+export const hasNul = (text: string): boolean => text.includes("\u0000")
+
+/**
+ * The refusal of text PostgreSQL cannot store (its text and jsonb hold no NUL, U+0000), made wherever
+ * request text is read: by the edge for paths, queries and JSON bodies, by the upload's reader for its fields.
+ */
+export const nulRefused = (field: string) =>
+  new ValidationError({ message: `${excerpt(field)}: must not contain the NUL character (U+0000)` })
 
 /** The machine code of an error: its tag in snake case (`LockTimeout` -> `lock_timeout`). */
 export const errorCode = (tag: string): string => Str.pascalToSnake(tag)
@@ -130,9 +176,13 @@ export const ApiErrors = [
   Unauthorized,
   InsufficientCredits,
   NotFound,
+  RequestTimeout,
   Conflict,
   PayloadTooLarge,
+  UnsupportedMediaType,
   UnsupportedExport,
+  HeadersTooLarge,
+  RateLimited,
   DatabaseError,
   InternalError,
   LockTimeout,

@@ -1,22 +1,33 @@
 /**
  * The edge of every request: an `X-Request-Id` (a sane incoming one, else a new one) in the response,
- * the logs, the span and error bodies; CORS; the body size limit; and one JSON access log line with
- * the request id, trace id, route, status, duration and user.
+ * the logs, the span and error bodies; CORS; the request checks (body type and size, NUL, JSON depth);
+ * the server span's name; and one JSON access log line with the request id, trace id, route, status,
+ * duration and user.
  */
-import { HttpApiBuilder, HttpApp, HttpIncomingMessage, HttpMiddleware, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import {
+  HttpApiBuilder,
+  HttpApp,
+  HttpIncomingMessage,
+  HttpMiddleware,
+  HttpServerError,
+  HttpServerRequest,
+  HttpServerResponse
+} from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Clock, Effect, FiberRef, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
 import { ServerConfig } from "../Config.js"
-import { PayloadTooLarge } from "../Domain/Errors.js"
 import { CurrentRequestId, CurrentUserId } from "../Domain/RequestContext.js"
 import { errorResponse, renderFailures } from "./ErrorResponse.js"
+import { type BodyRules, refusal } from "./RequestChecks.js"
+import { nameServerSpan } from "./SpanName.js"
 
 const saneRequestId = /^[A-Za-z0-9._:-]{1,128}$/
 
 export interface EdgeOptions {
   readonly corsOrigins: ReadonlyArray<string>
-  /** The largest body a request to `path` may send (uploads get more than JSON calls). */
-  readonly bodyLimit: (path: string) => number
+  /** What the body of `method path` may be, by the contract. */
+  readonly bodyRules: (method: string, path: string) => BodyRules
   readonly retryAfterSeconds: number
 }
 
@@ -36,41 +47,56 @@ export const edge = (options: EdgeOptions) => {
       const requestId = incoming !== undefined && saneRequestId.test(incoming) ? incoming : randomUUID()
       const start = yield* Clock.currentTimeMillis
       const path = request.url.split("?")[0] ?? "/"
-      const limit = options.bodyLimit(path)
+      const rules = options.bodyRules(request.method, path)
+      // Set on Node's response at once, so that an answer written beneath the application (the 408 of
+      // a stalled body, see NodeServer.ts) names the same request as this one's log lines.
+      NodeHttpServerRequest.toServerResponse(request).setHeader("x-request-id", requestId)
+
+      const logRequest = (status: number, route: Option.Option<string>) =>
+        Effect.gen(function*() {
+          const userId = yield* FiberRef.get(CurrentUserId)
+          const durationMs = (yield* Clock.currentTimeMillis) - start
+          yield* Effect.logInfo("request").pipe(
+            Effect.annotateLogs({
+              method: request.method,
+              path,
+              ...(Option.isSome(route) ? { route: route.value } : {}),
+              status,
+              durationMs,
+              ...(Option.isSome(userId) ? { userId: userId.value } : {})
+            })
+          )
+        })
 
       const handled = Effect.gen(function*() {
-        // A declared length over the limit is refused before reading; a streamed body is cut at it.
         // The inner application writes its own response, so headers are added as it is written.
         yield* HttpApp.appendPreResponseHandler((_, response) =>
           Effect.succeed(HttpServerResponse.setHeader(response, "x-request-id", requestId))
         )
-        const response = Number(request.headers["content-length"] ?? "0") > limit
+        const refused = yield* refusal(request, rules)
+        const response = Option.isSome(refused)
           ? HttpServerResponse.setHeader(
-            yield* errorResponse(
-              new PayloadTooLarge({ message: `The request body is larger than ${limit} bytes` }),
-              options.retryAfterSeconds
-            ),
+            yield* cors(errorResponse(refused.value, options.retryAfterSeconds)),
             "x-request-id",
             requestId
           )
-          : yield* HttpIncomingMessage.withMaxBodySize(cors(app), Option.some(limit))
+          : yield* cors(app)
+        const route = yield* nameServerSpan(request.method)
         const userId = yield* FiberRef.get(CurrentUserId)
-        const durationMs = (yield* Clock.currentTimeMillis) - start
         yield* Effect.annotateCurrentSpan("request.id", requestId)
         if (Option.isSome(userId)) yield* Effect.annotateCurrentSpan("user.id", userId.value)
-        yield* Effect.logInfo("request").pipe(
-          Effect.annotateLogs({
-            method: request.method,
-            path,
-            status: response.status,
-            durationMs,
-            ...(Option.isSome(userId) ? { userId: userId.value } : {})
-          })
-        )
+        yield* logRequest(response.status, route)
         return response
       })
 
       return yield* handled.pipe(
+        // No response was made: the connection closed first (the client left, or a stalled body was
+        // answered beneath the application) and the handler was interrupted; logged with the platform's
+        // status for it (499, as nginx logs a client that closed the request).
+        Effect.tapErrorCause((cause) =>
+          logRequest(HttpServerError.causeResponseStripped(cause)[0].status, Option.none())
+        ),
+        HttpIncomingMessage.withMaxBodySize(Option.some(rules.limit)),
         Effect.locally(CurrentRequestId, requestId),
         Effect.locally(CurrentUserId, Option.none()),
         Effect.annotateLogs("requestId", requestId)
