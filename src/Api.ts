@@ -6,10 +6,13 @@ import { RagApi } from "./Rag/Api.js"
 import { CreditsApi } from "./Credits/Api.js"
 import {
   DatabaseError,
+  HeadersTooLarge,
   httpError,
   InternalError,
   PayloadTooLarge,
+  RequestTimeout,
   ServiceUnavailable,
+  UnsupportedMediaType,
   ValidationError
 } from "./Domain/Errors.js"
 import { HealthApi } from "./Health/Api.js"
@@ -28,6 +31,10 @@ export class Api extends HttpApi.make("chatsight")
   .addError(httpError(DatabaseError))
   .addError(httpError(InternalError))
   .addError(httpError(ServiceUnavailable))
+  // Refused by the edge before any handler runs: a stalled body, a body of the wrong type, oversized headers.
+  .addError(httpError(RequestTimeout))
+  .addError(httpError(UnsupportedMediaType))
+  .addError(httpError(HeadersTooLarge))
   .annotate(OpenApi.Title, "Chatsight API")
   .annotate(OpenApi.Version, version)
   .annotate(

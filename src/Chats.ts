@@ -13,7 +13,7 @@ import { ChatAccess, chatNotFound } from "./Chats/Access.js"
 import { ChatHooks } from "./Chats/Hooks.js"
 import { defaultName, fileName, ignoredOptions, type UploadOptions } from "./Chats/UploadOptions.js"
 import { ChatCursor, type ChatRow, MessageCursor } from "./Domain/Chat.js"
-import { type Page, toPage } from "./Domain/Pagination.js"
+import { limitOf, type PageRequest, toPage } from "./Domain/Pagination.js"
 import { Users } from "./Users.js"
 import { type ChatStatistics, ChatStatisticsSchema } from "./Domain/Statistics.js"
 import { kinds, textAt } from "./Ingest/Columns.js"
@@ -163,24 +163,24 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
         Effect.withSpan("Chats.upload", { attributes: { "user.id": input.userId, bytes: input.bytes.length } })
       )
 
-    const list = (userId: string, page: Page<typeof ChatCursor.Type>) =>
+    const list = (userId: string, page: PageRequest<typeof ChatCursor.Type>) =>
       Effect.gen(function*() {
         const after = page.starting_after === undefined
           ? null
           : { lastMessageAt: page.starting_after[0], id: page.starting_after[1] }
-        const rows = yield* repo.list({ userId, limit: page.limit, after })
-        return toPage(rows, page.limit, ChatCursor, (row) => [row.last_message_at, row.id] as const)
+        const rows = yield* repo.list({ userId, limit: limitOf(page), after })
+        return toPage(rows, page, (row) => [row.last_message_at, row.id] as const)
       }).pipe(orDatabaseError, Effect.withSpan("Chats.list"))
 
     const get = (userId: string, chatId: string) =>
       Effect.flatMap(access.owned(userId, chatId), detail).pipe(orDatabaseError, Effect.withSpan("Chats.get"))
 
-    const messages = (userId: string, chatId: string, page: Page<typeof MessageCursor.Type>, filter: MessageFilter) =>
+    const messages = (userId: string, chatId: string, page: PageRequest<typeof MessageCursor.Type>, filter: MessageFilter) =>
       Effect.gen(function*() {
         yield* access.owned(userId, chatId)
         const afterSeq = page.starting_after === undefined ? null : Number(page.starting_after)
-        const rows = yield* repo.messages({ chatId, limit: page.limit, afterSeq, ...filter })
-        return toPage(rows, page.limit, MessageCursor, (row) => String(row.seq))
+        const rows = yield* repo.messages({ chatId, limit: limitOf(page), afterSeq, ...filter })
+        return toPage(rows, page, (row) => String(row.seq))
       }).pipe(orDatabaseError, Effect.withSpan("Chats.messages"))
 
     const rename = (userId: string, chatId: string, displayName: string) =>

@@ -2,7 +2,7 @@
  * Every setting of the service, read through Effect `Config`. Each group is read once, by the layer
  * that needs it; every default makes the embedded mode (no environment at all) work.
  */
-import { Config, Duration, LogLevel, Schema } from "effect"
+import { Config, ConfigError, Duration, Either, LogLevel, Option, Schema } from "effect"
 import { TimeZone } from "./Domain/Chat.js"
 
 /** A duration setting (`"500 millis"`, `"20 seconds"`) with its default; every layer's config reads durations through it. */
@@ -134,4 +134,34 @@ export const WorkerConfig = Config.all({
   backoffBase: duration("WORKER_BACKOFF_BASE", "1 second"),
   /** The longest delay between attempts. */
   backoffMax: duration("WORKER_BACKOFF_MAX", "10 minutes")
+})
+
+/** A rate limit: `limit` requests per `window` for each subject, written `N/<duration>` (e.g. `30/1 minute`). */
+export interface RatePolicy {
+  readonly name: string
+  readonly limit: number
+  readonly window: Duration.Duration
+}
+
+const ratePolicy = (name: string, variable: string, fallback: string) =>
+  Config.string(variable).pipe(
+    Config.withDefault(fallback),
+    Config.mapOrFail((text): Either.Either<RatePolicy, ConfigError.ConfigError> => {
+      const [count = "", span = ""] = text.split("/")
+      const limit = Number(count.trim())
+      const window = Duration.decodeUnknown(span.trim())
+      return Number.isSafeInteger(limit) && limit >= 1 && Option.isSome(window) && Duration.greaterThan(window.value, Duration.zero)
+        ? Either.right({ name, limit, window: window.value })
+        : Either.left(ConfigError.InvalidData([variable], `${variable} must be N/<duration>, e.g. 30/1 minute; got "${text}"`))
+    })
+  )
+
+/** Rate limits per user on costly routes and per client address on public ones; off with RATE_LIMITS=false. */
+export const RateLimitConfig = Config.all({
+  enabled: Config.boolean("RATE_LIMITS").pipe(Config.withDefault(true)),
+  /** Take the client address from X-Forwarded-For (behind a load balancer you trust), not the socket. */
+  trustProxy: Config.boolean("TRUST_PROXY").pipe(Config.withDefault(false)),
+  uploads: ratePolicy("uploads", "RATE_LIMIT_UPLOADS", "30/1 hour"),
+  questions: ratePolicy("questions", "RATE_LIMIT_QUESTIONS", "30/1 minute"),
+  public: ratePolicy("public", "RATE_LIMIT_PUBLIC", "120/1 minute")
 })

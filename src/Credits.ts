@@ -10,7 +10,7 @@ import { Database, orDatabaseError } from "./Database.js"
 import type { CreditKind, LedgerRow } from "./Domain/Credits.js"
 import { Conflict, InsufficientCredits, NotFound } from "./Domain/Errors.js"
 import { noAccount } from "./Domain/User.js"
-import { type Page, SequenceCursor, toPage } from "./Domain/Pagination.js"
+import { limitOf, type PageRequest, toPage } from "./Domain/Pagination.js"
 import { orFail } from "./Domain/Found.js"
 
 export interface Entry {
@@ -110,11 +110,11 @@ export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
         Effect.withSpan("Credits.balance")
       )
 
-    const transactions = (userId: string, page: Page<string>) =>
+    const transactions = (userId: string, page: PageRequest<string>) =>
       Effect.gen(function*() {
         yield* balance(userId)
-        const rows = yield* repo.list({ userId, limit: page.limit, before: page.starting_after ?? null })
-        return toPage(rows, page.limit, SequenceCursor, (row) => row.id)
+        const rows = yield* repo.list({ userId, limit: limitOf(page), before: page.starting_after ?? null })
+        return toPage(rows, page, (row) => row.id)
       }).pipe(orDatabaseError, Effect.withSpan("Credits.transactions"))
 
     const packages = repo.packages().pipe(

@@ -7,7 +7,14 @@ import { Effect, Option } from "effect"
 import { ChatAccess } from "./Chats/Access.js"
 import { orDatabaseError } from "./Database.js"
 import { NotFound, ValidationError } from "./Domain/Errors.js"
-import { type AnswerMode, type CitedMessage, maxQuestionLength, type VectorStatus } from "./Domain/Rag.js"
+import { limitOf, type PageRequest, toPage } from "./Domain/Pagination.js"
+import {
+  type AnswerMode,
+  type CitedMessage,
+  type ConversationCursor,
+  maxQuestionLength,
+  type VectorStatus
+} from "./Domain/Rag.js"
 import { type ContextMessage, Llm } from "./Llm.js"
 import { ChunksRepo } from "./Rag/ChunksRepo.js"
 import { ConversationsRepo } from "./Rag/ConversationsRepo.js"
@@ -133,10 +140,12 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
         Effect.withSpan("Rag.query", { attributes: { "user.id": input.userId, chatId: input.chatId } })
       )
 
-    const listConversations = (userId: string, chatId: string) =>
+    const listConversations = (userId: string, chatId: string, page: PageRequest<typeof ConversationCursor.Type>) =>
       Effect.gen(function*() {
         yield* access.owned(userId, chatId)
-        return { data: yield* conversations.list({ userId, chatId }) }
+        const after = page.starting_after === undefined ? null : { at: page.starting_after[0], id: page.starting_after[1] }
+        const rows = yield* conversations.list({ userId, chatId, limit: limitOf(page), after })
+        return toPage(rows, page, (row) => [row.updated_at, row.id] as const)
       }).pipe(orDatabaseError, Effect.withSpan("Rag.listConversations"))
 
     const getConversation = (userId: string, conversationId: string) =>

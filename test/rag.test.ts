@@ -8,9 +8,10 @@
  */
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer } from "effect"
 import { randomUUID } from "node:crypto"
 import { ChatAccess } from "../src/Chats/Access.js"
+import type { CitedMessage, VectorStatus } from "../src/Domain/Rag.js"
 import { LlmLive } from "../src/Llm/Live.js"
 import { embedText } from "../src/Llm/Offline.js"
 import { EmbedChat } from "../src/Rag/Embedding.js"
@@ -19,7 +20,18 @@ import { Vector } from "../src/Vector.js"
 import { VectorLive } from "../src/Vector/Live.js"
 import type { RunningJob } from "../src/Worker/Handler.js"
 import { Jobs } from "../src/Worker/Jobs.js"
-import { call, refused, type Reply, TestApp, TestAppWithWorker, TestConfig, tokenFor, upload, waitFor } from "./support/TestApp.js"
+import {
+  call,
+  client,
+  refused,
+  rejected,
+  TestApp,
+  TestAppWithWorker,
+  TestConfig,
+  tokenFor,
+  uploadForm,
+  waitFor
+} from "./support/TestApp.js"
 
 // ---------------------------------------------------------------------------------------------------
 // The fixture: a fictional Android export (day first, 24 h), three people, six conversations on
@@ -98,74 +110,18 @@ const otherChatFile = {
   ))
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Wire shapes, written out here rather than borrowed from the code under test.
-
-const Cited = Schema.Struct({
-  message_id: Schema.String,
-  author: Schema.NullOr(Schema.String),
-  sent_at: Schema.String,
-  text: Schema.String
-})
-type Cited = typeof Cited.Type
-
-const Answer = Schema.Struct({
-  answer: Schema.String,
-  citations: Schema.Array(Cited),
-  conversation_id: Schema.String,
-  mode: Schema.String
-})
-type Answer = typeof Answer.Type
-
-const VectorStatus = Schema.Struct({
-  chat_id: Schema.String,
-  status: Schema.String,
-  embedder: Schema.String,
-  done: Schema.Number,
-  total: Schema.Number,
-  error: Schema.NullOr(Schema.String)
-})
-type VectorStatus = typeof VectorStatus.Type
-
-const ConversationWire = Schema.Struct({
-  id: Schema.String,
-  chat_id: Schema.String,
-  title: Schema.String,
-  created_at: Schema.String,
-  updated_at: Schema.String
-})
-const ConversationList = Schema.Struct({ data: Schema.Array(ConversationWire) })
-const ConversationDetail = Schema.Struct({
-  ...ConversationWire.fields,
-  messages: Schema.Array(Schema.Struct({
-    id: Schema.String,
-    role: Schema.Literal("user", "assistant"),
-    content: Schema.String,
-    citations: Schema.Array(Cited),
-    mode: Schema.NullOr(Schema.String),
-    created_at: Schema.String
-  }))
-})
-
-const Uploaded = Schema.Struct({ id: Schema.String, message_count: Schema.Number, created: Schema.Boolean })
-
 const offlineEmbedder = "offline-hash-v1@768"
 
-/** The body of a reply with `status`, read as `schema`. */
-const body = <A, I>(status: number, schema: Schema.Schema<A, I>) => (reply: Reply) =>
-  Effect.suspend(() => {
-    expect(reply.status, JSON.stringify(reply.body).slice(0, 400)).toBe(status)
-    return Schema.decodeUnknown(schema)(reply.body)
-  }).pipe(Effect.orDie)
-
-
 // ---------------------------------------------------------------------------------------------------
-// Requests
+// Requests. Through the typed client (src/Client.ts), which decodes with the contract's own schemas;
+// raw `call` only where a test reads a 400 on the wire.
 
-/** POST /api/chats/upload, expecting a new chat. */
+/** POST /api/chats/upload, expecting a new chat (201). */
 const uploadNew = (token: string, file: { readonly name: string; readonly bytes: Uint8Array }) =>
   Effect.gen(function*() {
-    const chat = yield* body(201, Uploaded)(yield* upload(token, file))
+    const api = yield* client(token)
+    const [chat, response] = yield* api.chats.upload({ payload: uploadForm(file), withResponse: true })
+    expect(response.status).toBe(201)
     expect(chat.created).toBe(true)
     return chat
   })
@@ -174,10 +130,11 @@ const uploadNew = (token: string, file: { readonly name: string; readonly bytes:
 const user = (sub: string) =>
   Effect.gen(function*() {
     const token = yield* tokenFor(sub, { email: `${sub}@example.com`, name: sub })
-    expect((yield* call("POST", "/api/users/store", { token })).status).toBe(200)
+    yield* (yield* client(token)).users.store()
     return token
   })
 
+/** A question sent raw, for the refusals of malformed questions (some of which the typed client would not even encode). */
 const askRaw = (token: string, chatId: string, question: string, conversationId?: string) =>
   call("POST", "/api/rag/query", {
     token,
@@ -185,11 +142,13 @@ const askRaw = (token: string, chatId: string, question: string, conversationId?
   })
 
 const ask = (token: string, chatId: string, question: string, conversationId?: string) =>
-  Effect.flatMap(askRaw(token, chatId, question, conversationId), body(200, Answer))
+  Effect.flatMap(client(token), (api) =>
+    api.rag.query({
+      payload: { chat_id: chatId, question, ...(conversationId === undefined ? {} : { conversation_id: conversationId }) }
+    }))
 
 const vectorStatus = (token: string, chatId: string) =>
-  Effect.flatMap(call("GET", `/api/chats/${chatId}/vector-status`, { token }), body(200, VectorStatus))
-
+  Effect.flatMap(client(token), (api) => api.rag.vectorStatus({ path: { chat_id: chatId } }))
 
 /** Polls the vector status until it is ready; returns every status seen. */
 const untilReady = (token: string, chatId: string) =>
@@ -204,7 +163,7 @@ const untilReady = (token: string, chatId: string) =>
 // SQL probes
 
 /** Every citation is a stored message of the chat, with its stored author and text. */
-const expectRealCitations = (chatId: string, citations: ReadonlyArray<Cited>) =>
+const expectRealCitations = (chatId: string, citations: ReadonlyArray<CitedMessage>) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     for (const citation of citations) {
@@ -441,16 +400,15 @@ layer(AppWithWorker, { excludeTestServices: true })("rag with a worker", (it) =>
   it.effect("follow-ups, listing, reading and soft-deleting conversations", () =>
     Effect.gen(function*() {
       const { chatId, token } = yield* indexedChat("rag-conversations")
+      const api = yield* client(token)
 
       const first = yield* ask(token, chatId, "Who has the shed key?")
       const followUp = yield* ask(token, chatId, "And where did Leila leave it under?", first.conversation_id)
       expect(followUp.conversation_id).toBe(first.conversation_id)
       const separate = yield* ask(token, chatId, "Is Biscuit a beagle?")
       expect(separate.conversation_id).not.toBe(first.conversation_id)
-      const listOrder = Effect.flatMap(
-        call("GET", `/api/rag/conversations?chat_id=${chatId}`, { token }),
-        body(200, ConversationList)
-      ).pipe(Effect.map((list) => list.data.map((c) => c.id)))
+      const conversations = api.rag.conversations({ urlParams: { chat_id: chatId } })
+      const listOrder = Effect.map(conversations, (list) => list.data.map((c) => c.id))
       // Most recently updated first: a follow-up brings its conversation back to the top.
       expect(yield* listOrder).toEqual([separate.conversation_id, first.conversation_id])
       yield* Effect.sleep("10 millis")
@@ -459,10 +417,7 @@ layer(AppWithWorker, { excludeTestServices: true })("rag with a worker", (it) =>
       expect(third.mode).toBe("exact")
       expect(yield* listOrder).toEqual([first.conversation_id, separate.conversation_id])
 
-      const listed = yield* Effect.flatMap(
-        call("GET", `/api/rag/conversations?chat_id=${chatId}`, { token }),
-        body(200, ConversationList)
-      )
+      const listed = yield* conversations
       expect(listed.data.map((c) => c.id)).toEqual([first.conversation_id, separate.conversation_id])
       expect(listed.data.every((c) => c.chat_id === chatId)).toBe(true)
       expect(listed.data.find((c) => c.id === separate.conversation_id)?.title).toBe("Is Biscuit a beagle?")
@@ -471,10 +426,18 @@ layer(AppWithWorker, { excludeTestServices: true })("rag with a worker", (it) =>
         title: "Who has the shed key?"
       })
 
-      const detail = yield* Effect.flatMap(
-        call("GET", `/api/rag/conversations/${first.conversation_id}`, { token }),
-        body(200, ConversationDetail)
-      )
+      // Paginated like every list: one per page here, in the same order, each once.
+      const firstPage = yield* api.rag.conversations({ urlParams: { chat_id: chatId, limit: 1 } })
+      expect(firstPage.data.map((c) => c.id)).toEqual([first.conversation_id])
+      expect(firstPage.has_more).toBe(true)
+      const secondPage = yield* api.rag.conversations({
+        urlParams: { chat_id: chatId, limit: 1, starting_after: firstPage.next_cursor ?? undefined }
+      })
+      expect(secondPage).toMatchObject({ has_more: false, next_cursor: null })
+      expect(secondPage.data.map((c) => c.id)).toEqual([separate.conversation_id])
+
+      const conversation = { conversation_id: first.conversation_id }
+      const detail = yield* api.rag.conversation({ path: conversation })
       expect(detail).toMatchObject({ id: first.conversation_id, chat_id: chatId, title: "Who has the shed key?" })
       expect(detail.messages.map((m) => [m.role, m.mode])).toEqual([
         ["user", null],
@@ -499,18 +462,13 @@ layer(AppWithWorker, { excludeTestServices: true })("rag with a worker", (it) =>
       expect(detail.messages[5]?.citations).toEqual(third.citations)
       yield* expectRealCitations(chatId, detail.messages.flatMap((m) => m.citations))
 
-      const deleted = yield* call("DELETE", `/api/rag/conversations/${first.conversation_id}`, { token })
-      expect(deleted.status).toBe(200)
-      expect(deleted.body).toEqual({ id: first.conversation_id, deleted: true })
-      refused(yield* call("GET", `/api/rag/conversations/${first.conversation_id}`, { token }), 404, "not_found")
-      const after = yield* Effect.flatMap(
-        call("GET", `/api/rag/conversations?chat_id=${chatId}`, { token }),
-        body(200, ConversationList)
-      )
+      expect(yield* api.rag.deleteConversation({ path: conversation })).toEqual({ id: first.conversation_id, deleted: true })
+      yield* rejected(api.rag.conversation({ path: conversation }), "NotFound")
+      const after = yield* conversations
       expect(after.data.map((c) => c.id)).toEqual([separate.conversation_id])
-      refused(yield* call("DELETE", `/api/rag/conversations/${first.conversation_id}`, { token }), 404, "not_found")
+      yield* rejected(api.rag.deleteConversation({ path: conversation }), "NotFound")
       // A deleted conversation cannot be followed up either.
-      refused(yield* askRaw(token, chatId, "Anything else?", first.conversation_id), 404, "not_found")
+      yield* rejected(ask(token, chatId, "Anything else?", first.conversation_id), "NotFound")
 
       // Soft: the row is still there, marked deleted, with its messages.
       const sql = yield* SqlClient.SqlClient
@@ -530,10 +488,7 @@ layer(AppWithWorker, { excludeTestServices: true })("rag with a worker", (it) =>
       const { chatId, token } = yield* indexedChat("rag-title")
       const question = `${"a".repeat(119)}🐶 is Biscuit a beagle?`
       const reply = yield* ask(token, chatId, question)
-      const detail = yield* Effect.flatMap(
-        call("GET", `/api/rag/conversations/${reply.conversation_id}`, { token }),
-        body(200, ConversationDetail)
-      )
+      const detail = yield* (yield* client(token)).rag.conversation({ path: { conversation_id: reply.conversation_id } })
       expect(detail.messages[0]?.content).toBe(question)
       expect(detail.title).not.toContain("\uFFFD")
       expect(question.startsWith(detail.title)).toBe(true)
@@ -581,26 +536,29 @@ layer(AppWithWorker, { excludeTestServices: true })("rag with a worker", (it) =>
       }
 
       // Unknown chat, another user's chat.
-      refused(yield* askRaw(token, randomUUID(), "Who has the shed key?"), 404, "not_found")
-      refused(yield* askRaw(token, theirs.id, "Who has the shed key?"), 404, "not_found")
-      refused(yield* askRaw(b, chatId, "Who has the shed key?"), 404, "not_found")
-      refused(yield* call("GET", `/api/chats/${chatId}/vector-status`, { token: b }), 404, "not_found")
-      refused(yield* call("GET", `/api/chats/${randomUUID()}/vector-status`, { token }), 404, "not_found")
-      refused(yield* call("GET", `/api/rag/conversations?chat_id=${chatId}`, { token: b }), 404, "not_found")
-      refused(yield* call("GET", `/api/rag/conversations?chat_id=${randomUUID()}`, { token }), 404, "not_found")
+      const mineApi = yield* client(token)
+      const theirApi = yield* client(b)
+      yield* rejected(ask(token, randomUUID(), "Who has the shed key?"), "NotFound")
+      yield* rejected(ask(token, theirs.id, "Who has the shed key?"), "NotFound")
+      yield* rejected(ask(b, chatId, "Who has the shed key?"), "NotFound")
+      yield* rejected(vectorStatus(b, chatId), "NotFound")
+      yield* rejected(vectorStatus(token, randomUUID()), "NotFound")
+      yield* rejected(theirApi.rag.conversations({ urlParams: { chat_id: chatId } }), "NotFound")
+      yield* rejected(mineApi.rag.conversations({ urlParams: { chat_id: randomUUID() } }), "NotFound")
 
       // Another user's conversation.
       const mine = yield* ask(token, chatId, "Who has the shed key?")
       const theirConversation = yield* ask(b, theirs.id, "Are the tomatoes red?")
-      refused(yield* call("GET", `/api/rag/conversations/${mine.conversation_id}`, { token: b }), 404, "not_found")
-      refused(yield* call("DELETE", `/api/rag/conversations/${mine.conversation_id}`, { token: b }), 404, "not_found")
-      refused(yield* askRaw(b, theirs.id, "And then?", mine.conversation_id), 404, "not_found")
-      refused(yield* askRaw(token, chatId, "And then?", theirConversation.conversation_id), 404, "not_found")
-      refused(yield* call("GET", `/api/rag/conversations/${randomUUID()}`, { token }), 404, "not_found")
-      refused(yield* call("DELETE", `/api/rag/conversations/${randomUUID()}`, { token }), 404, "not_found")
+      const mineConversation = { conversation_id: mine.conversation_id }
+      yield* rejected(theirApi.rag.conversation({ path: mineConversation }), "NotFound")
+      yield* rejected(theirApi.rag.deleteConversation({ path: mineConversation }), "NotFound")
+      yield* rejected(ask(b, theirs.id, "And then?", mine.conversation_id), "NotFound")
+      yield* rejected(ask(token, chatId, "And then?", theirConversation.conversation_id), "NotFound")
+      yield* rejected(mineApi.rag.conversation({ path: { conversation_id: randomUUID() } }), "NotFound")
+      yield* rejected(mineApi.rag.deleteConversation({ path: { conversation_id: randomUUID() } }), "NotFound")
 
       // A conversation of another chat of the same user.
-      refused(yield* askRaw(token, other.id, "And then?", mine.conversation_id), 404, "not_found")
+      yield* rejected(ask(token, other.id, "And then?", mine.conversation_id), "NotFound")
 
       // Nothing was appended to the conversations the refused follow-ups named.
       const turns = yield* sql<{ conversation_id: string; n: number }>`
@@ -609,7 +567,7 @@ layer(AppWithWorker, { excludeTestServices: true })("rag with a worker", (it) =>
         GROUP BY conversation_id ORDER BY conversation_id`
       expect(turns.map((t) => t.n)).toEqual([2, 2])
       // Still the owner's, and not deleted.
-      expect((yield* call("GET", `/api/rag/conversations/${mine.conversation_id}`, { token })).status).toBe(200)
+      expect((yield* mineApi.rag.conversation({ path: mineConversation })).id).toBe(mine.conversation_id)
     }))
 
   it.effect("the embedding job is idempotent, and a re-run completes an interrupted one", () =>
@@ -690,11 +648,11 @@ layer(AppWithWorker, { excludeTestServices: true })("rag with a worker", (it) =>
       const keptHits = (yield* probe(kept.id)).length
       expect(keptHits).toBeGreaterThan(0)
 
-      const deleted = yield* call("DELETE", `/api/chats/${chatId}`, { token })
-      expect(deleted.status).toBe(200)
-      refused(yield* askRaw(token, chatId, "Who has the shed key?"), 404, "not_found")
-      refused(yield* call("GET", `/api/chats/${chatId}/vector-status`, { token }), 404, "not_found")
-      refused(yield* call("GET", `/api/rag/conversations/${conversation.conversation_id}`, { token }), 404, "not_found")
+      const api = yield* client(token)
+      yield* api.chats.delete({ path: { chat_id: chatId } })
+      yield* rejected(ask(token, chatId, "Who has the shed key?"), "NotFound")
+      yield* rejected(vectorStatus(token, chatId), "NotFound")
+      yield* rejected(api.rag.conversation({ path: { conversation_id: conversation.conversation_id } }), "NotFound")
 
       const sql = yield* SqlClient.SqlClient
       const job = yield* waitFor(

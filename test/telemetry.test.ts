@@ -7,7 +7,7 @@ import { expect, layer } from "@effect/vitest"
 import { SpanKind } from "@opentelemetry/api"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Effect, Layer } from "effect"
-import { call, TestApp, tokenFor } from "./support/TestApp.js"
+import { client, TestApp, tokenFor } from "./support/TestApp.js"
 
 const exporter = new InMemorySpanExporter()
 
@@ -53,10 +53,11 @@ layer(TestApp().pipe(Layer.provide(TracingTest)), { excludeTestServices: true })
   it.effect("a request produces a trace whose server span has the SQL spans of the request as descendants", () =>
     Effect.gen(function*() {
       const sub = "traced-user"
-      const token = yield* tokenFor(sub)
-      const stored = yield* call("POST", "/api/users/store", { token })
+      const api = yield* client(yield* tokenFor(sub))
+      // With the response, for its X-Request-Id header: the id the server span is found by.
+      const [, stored] = yield* api.users.store({ withResponse: true })
       expect(stored.status).toBe(200)
-      const reply = yield* call("GET", "/api/credits/balance", { token })
+      const [, reply] = yield* api.credits.balance({ withResponse: true })
       expect(reply.status).toBe(200)
       const requestId = reply.headers["x-request-id"] ?? ""
       expect(requestId).not.toBe("")

@@ -3,6 +3,7 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { Category, CategoryId, CategoryInsights } from "../Domain/Catalog.js"
 import { httpError, NotFound } from "../Domain/Errors.js"
+import { PublicRateLimit } from "../Domain/RateLimit.js"
 
 export class CatalogApi extends HttpApiGroup.make("categories")
   .add(
@@ -15,6 +16,7 @@ export class CatalogApi extends HttpApiGroup.make("categories")
       .addSuccess(CategoryInsights)
       .addError(httpError(NotFound))
   )
+  .middleware(PublicRateLimit)
   .annotate(OpenApi.Title, "Categories")
   .annotate(OpenApi.Description, "Insight categories and the insight types sold in each")
 {}

@@ -2,6 +2,7 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, Multipart, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { Authentication } from "../Auth/Api.js"
+import { PublicRateLimit, UploadRateLimit } from "../Domain/RateLimit.js"
 import {
   ChatCursor,
   ChatId,
@@ -79,6 +80,7 @@ const chatPath = Schema.Struct({ chat_id: ChatId })
 export class ChatsApi extends HttpApiGroup.make("chats")
   .add(
     HttpApiEndpoint.post("upload", "/api/chats/upload")
+      .middleware(UploadRateLimit)
       .setPayload(UploadForm)
       .addSuccess(UploadedChat, { status: 201 })
       .addSuccess(AlreadyUploadedChat, { status: 200 })
@@ -86,13 +88,13 @@ export class ChatsApi extends HttpApiGroup.make("chats")
       .addError(httpError(NotFound))
       .annotate(OpenApi.Description, "Upload a WhatsApp export (multipart field `file`). 201 with the new chat, its parse report and statistics; 200 with the stored chat when this user already uploaded the identical file.")
   )
-  .add(HttpApiEndpoint.get("list", "/api/chats").setUrlParams(PageParams(ChatCursor)).addSuccess(Page(ChatSummary)))
+  .add(HttpApiEndpoint.get("list", "/api/chats").setUrlParams(PageParams(ChatCursor)).addSuccess(Page(ChatSummary, ChatCursor)))
   .add(HttpApiEndpoint.get("get", "/api/chats/:chat_id").setPath(chatPath).addSuccess(ChatDetail).addError(httpError(NotFound)))
   .add(
     HttpApiEndpoint.get("messages", "/api/chats/:chat_id/messages")
       .setPath(chatPath)
       .setUrlParams(MessageParams)
-      .addSuccess(Page(Message))
+      .addSuccess(Page(Message, MessageCursor))
       .addError(httpError(NotFound))
       .annotate(OpenApi.Description, "Messages in file order; filter by exact `author`, text containing `q`, and `from`/`to` (inclusive, wall-clock).")
   )
@@ -120,6 +122,7 @@ export class ChatsApi extends HttpApiGroup.make("chats")
   .middlewareEndpoints(Authentication)
   .add(
     HttpApiEndpoint.get("publicStats", "/api/chats/public/:chat_id/stats")
+      .middleware(PublicRateLimit)
       .setPath(chatPath)
       .addSuccess(PublicStats)
       .addError(httpError(NotFound))

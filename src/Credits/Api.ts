@@ -2,6 +2,7 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { Authentication } from "../Auth/Api.js"
+import { PublicRateLimit } from "../Domain/RateLimit.js"
 import { Balance, CreditPackage, CreditTransaction } from "../Domain/Credits.js"
 import { httpError, NotFound } from "../Domain/Errors.js"
 import { Page, PageParams, SequenceCursor } from "../Domain/Pagination.js"
@@ -15,13 +16,14 @@ export class CreditsApi extends HttpApiGroup.make("credits")
   .add(
     HttpApiEndpoint.get("transactions", "/api/credits/transactions")
       .setUrlParams(PageParams(SequenceCursor))
-      .addSuccess(Page(CreditTransaction))
+      .addSuccess(Page(CreditTransaction, SequenceCursor))
       .addError(httpError(NotFound))
       .annotate(OpenApi.Description, "The ledger, newest first. Pass `next_cursor` as `starting_after` for the next page.")
   )
   .middlewareEndpoints(Authentication)
   .add(
     HttpApiEndpoint.get("packages", "/api/credits/packages")
+      .middleware(PublicRateLimit)
       .addSuccess(Schema.Struct({ data: Schema.Array(CreditPackage) }))
   )
   .annotate(OpenApi.Title, "Credits")

@@ -1,5 +1,7 @@
 /** Questions about a chat as the contract shows them: answers with citations, conversations, indexing progress. */
 import { Schema } from "effect"
+import { ChatId } from "./Chat.js"
+import { OpaqueCursor, PageParams } from "./Pagination.js"
 
 /** Longest question, in characters as people count them (an emoji is one). */
 export const maxQuestionLength = 2000
@@ -41,6 +43,14 @@ export const ConversationMessage = Schema.Struct({
   created_at: Schema.Date
 }).annotations({ identifier: "ConversationMessage" })
 export type ConversationMessage = typeof ConversationMessage.Type
+
+/** The position of a conversation in its chat's list (latest activity first): its last activity and id. */
+export const ConversationCursor = OpaqueCursor(Schema.Tuple(Schema.Date, Schema.UUID))
+
+export const ConversationListParams = Schema.Struct({
+  chat_id: ChatId,
+  ...PageParams(ConversationCursor).fields
+})
 
 export const ConversationWithMessages = Schema.Struct({
   ...Conversation.fields,

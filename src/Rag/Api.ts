@@ -2,15 +2,26 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { Authentication } from "../Auth/Api.js"
+import { QuestionRateLimit } from "../Domain/RateLimit.js"
 import { ChatId } from "../Domain/Chat.js"
 import { httpError, NotFound, UpstreamUnavailable } from "../Domain/Errors.js"
-import { Conversation, ConversationWithMessages, QueryAnswer, QueryRequest, VectorStatus } from "../Domain/Rag.js"
+import { Page } from "../Domain/Pagination.js"
+import {
+  Conversation,
+  ConversationCursor,
+  ConversationListParams,
+  ConversationWithMessages,
+  QueryAnswer,
+  QueryRequest,
+  VectorStatus
+} from "../Domain/Rag.js"
 
 const conversationPath = Schema.Struct({ conversation_id: Schema.UUID })
 
 export class RagApi extends HttpApiGroup.make("rag")
   .add(
     HttpApiEndpoint.post("query", "/api/rag/query")
+      .middleware(QuestionRateLimit)
       .setPayload(QueryRequest)
       .addSuccess(QueryAnswer)
       .addError(httpError(NotFound))
@@ -19,8 +30,8 @@ export class RagApi extends HttpApiGroup.make("rag")
   )
   .add(
     HttpApiEndpoint.get("conversations", "/api/rag/conversations")
-      .setUrlParams(Schema.Struct({ chat_id: ChatId }))
-      .addSuccess(Schema.Struct({ data: Schema.Array(Conversation) }))
+      .setUrlParams(ConversationListParams)
+      .addSuccess(Page(Conversation, ConversationCursor))
       .addError(httpError(NotFound))
   )
   .add(
@@ -41,6 +52,7 @@ export class RagApi extends HttpApiGroup.make("rag")
       .addSuccess(VectorStatus)
       .addError(httpError(NotFound))
   )
-  .middleware(Authentication)
+  // On each endpoint, outside its own middlewares: the question limit needs the authenticated user.
+  .middlewareEndpoints(Authentication)
   .annotate(OpenApi.Title, "Questions")
 {}

@@ -27,12 +27,24 @@ export class ConversationsRepo extends Effect.Service<ConversationsRepo>()("chat
         sql`SELECT ${columns} FROM active_ai_conversations WHERE id = ${conversationId}::uuid AND user_id = ${userId}`
     })
 
+    /** Latest activity first (to the millisecond, as cursors carry it); `limit + 1` rows. */
     const list = SqlSchema.findAll({
-      Request: Schema.Struct({ userId: Schema.String, chatId: Schema.String }),
+      Request: Schema.Struct({
+        userId: Schema.String,
+        chatId: Schema.String,
+        limit: Schema.Int,
+        after: Schema.NullOr(Schema.Struct({ at: Schema.DateFromSelf, id: Schema.String }))
+      }),
       Result: ConversationRow,
-      execute: ({ chatId, userId }) =>
-        sql`SELECT ${columns} FROM active_ai_conversations WHERE user_id = ${userId} AND chat_id = ${chatId}::uuid
-            ORDER BY updated_at DESC, id LIMIT 100`
+      execute: ({ after, chatId, limit, userId }) =>
+        sql`SELECT ${columns} FROM active_ai_conversations
+            WHERE user_id = ${userId} AND chat_id = ${chatId}::uuid ${
+          after === null
+            ? sql``
+            : sql`AND (date_trunc('milliseconds', updated_at) < ${after.at}
+                       OR (date_trunc('milliseconds', updated_at) = ${after.at} AND id > ${after.id}::uuid))`
+        }
+            ORDER BY date_trunc('milliseconds', updated_at) DESC, id LIMIT ${limit + 1}`
     })
 
     const messages = SqlSchema.findAll({

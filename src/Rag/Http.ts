@@ -18,7 +18,7 @@ export const HttpRagLive = HttpApiBuilder.group(Api, "rag", (handlers) =>
             conversationId: payload.conversation_id
           })))
       .handle("conversations", ({ urlParams }) =>
-        Effect.flatMap(CurrentUser, (user) => rag.listConversations(user.sub, urlParams.chat_id)))
+        Effect.flatMap(CurrentUser, (user) => rag.listConversations(user.sub, urlParams.chat_id, urlParams)))
       .handle("conversation", ({ path }) =>
         Effect.flatMap(CurrentUser, (user) => rag.getConversation(user.sub, path.conversation_id)))
       .handle("deleteConversation", ({ path }) =>

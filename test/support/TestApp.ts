@@ -3,20 +3,22 @@
  * or PGlite, see globalSetup.ts), the real HTTP application on a random port, and a client for it.
  */
 import { PGlite } from "@electric-sql/pglite"
-import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
-import { ConfigProvider, Effect, Layer, Redacted } from "effect"
+import { HttpClient, HttpClientRequest, type HttpClientResponse, type HttpMethod, HttpServer } from "@effect/platform"
+import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
+import { ConfigProvider, Effect, HashMap, Layer, Logger, Redacted } from "effect"
 import { randomUUID } from "node:crypto"
 import { readFile } from "node:fs/promises"
 import * as Pg from "pg"
 import { expect, inject } from "vitest"
 import { signToken } from "../../src/Auth.js"
 import { WorkerLive } from "../../src/Background.js"
+import { makeClient } from "../../src/Client.js"
 import { DatabaseConfig } from "../../src/Config.js"
 import { DatabaseOnPool } from "../../src/Database.js"
 import { pgliteOptions } from "../../src/Database/Embedded.js"
 import * as Pool from "../../src/Database/Pool.js"
 import { HttpAppLive } from "../../src/Http.js"
+import { nodeServerOn } from "../../src/Http/NodeServer.js"
 import { withDatabase } from "./backend.js"
 
 export const backend = inject("backend")
@@ -108,6 +110,42 @@ export const TestAppWithWorker = (config: Record<string, string> = {}) => {
   return WorkerLive.pipe(Layer.provide(TestConfig(all)), Layer.provideMerge(TestApp(all)))
 }
 
+/**
+ * `TestApp` on the server `main.ts` runs (src/Http/NodeServer.ts: its timeouts, and the answers it
+ * writes beneath the application), on a random port of 127.0.0.1, with an `HttpClient` aimed at it.
+ */
+export const TestAppOnNodeServer = (config: Record<string, string> = {}) =>
+  HttpAppLive.pipe(
+    Layer.provideMerge(
+      HttpServer.layerTestClient.pipe(
+        Layer.provide(NodeHttpClient.layerWithoutAgent),
+        Layer.provide(NodeHttpClient.makeAgentLayer({ keepAlive: false })),
+        Layer.provideMerge(nodeServerOn({ host: "127.0.0.1", port: 0 }))
+      )
+    ),
+    Layer.provideMerge(DatabaseOnPool.pipe(Layer.provideMerge(TestPool))),
+    Layer.provide(TestConfig(config))
+  )
+
+/** The port the application under test listens on (for raw connections). */
+export const serverPort = Effect.flatMap(HttpServer.HttpServer, (server) =>
+  server.address._tag === "TcpAddress"
+    ? Effect.succeed(server.address.port)
+    : Effect.dieMessage("the test server listens on a Unix socket"))
+
+export interface LogLine {
+  readonly message: string
+  readonly level: string
+  readonly annotations: Readonly<Record<string, unknown>>
+}
+
+/** A logger keeping every line, its first message part and its annotations, in `lines`. */
+export const collectingLogger = (lines: Array<LogLine>) =>
+  Logger.make(({ annotations, logLevel, message }) => {
+    const parts: ReadonlyArray<unknown> = Array.isArray(message) ? message : [message]
+    lines.push({ message: String(parts[0]), level: logLevel.label, annotations: Object.fromEntries(HashMap.toEntries(annotations)) })
+  })
+
 /** A token as the identity provider of the tests would sign it. */
 export const tokenFor = (
   sub: string,
@@ -124,6 +162,32 @@ export const tokenFor = (
     issuer: options.issuer ?? issuer,
     audience: options.audience ?? audience,
     ...(options.expiresIn === undefined ? {} : { expiresIn: options.expiresIn })
+  })
+
+/**
+ * The typed client of the API (src/Client.ts), sending `token` when given, over the `HttpClient` that
+ * `TestApp` aims at the application under test (so it needs no base URL).
+ */
+export const client = (token?: string) => makeClient({ token })
+
+/**
+ * A refusal as the typed client receives it: the request fails with the error tagged `tag` (one the
+ * endpoint can fail with), whose message contains each of `mentions`. Returns that error.
+ */
+export const rejected = <A, E extends { readonly _tag: string; readonly message: string }, R, Tag extends E["_tag"]>(
+  request: Effect.Effect<A, E, R>,
+  tag: Tag,
+  ...mentions: ReadonlyArray<string>
+) =>
+  Effect.gen(function*() {
+    const outcome = yield* Effect.either(request)
+    if (outcome._tag === "Right") {
+      return yield* Effect.dieMessage(`expected ${tag}, got a success: ${JSON.stringify(outcome.right).slice(0, 400)}`)
+    }
+    const error = outcome.left
+    expect(error._tag, error.message).toBe(tag)
+    for (const words of mentions) expect(error.message).toContain(words)
+    return error
   })
 
 export interface Reply {
@@ -175,21 +239,52 @@ export const call = (
     return yield* readReply(yield* client.execute(request))
   }).pipe(Effect.scoped, Effect.orDie)
 
+/**
+ * Sends any method with any body (text or bytes, of any content type, or none) and reads the whole
+ * reply; for requests `call` would not make (a body that is not JSON, invalid UTF-8).
+ */
+export const send = (
+  method: HttpMethod.HttpMethod,
+  path: string,
+  options: {
+    readonly token?: string
+    readonly headers?: Record<string, string>
+    readonly body?: string | Uint8Array
+    readonly contentType?: string
+  } = {}
+) =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    let request = HttpClientRequest.make(method)(path).pipe(
+      HttpClientRequest.setHeaders(options.headers ?? {})
+    )
+    if (options.token !== undefined) request = HttpClientRequest.bearerToken(request, options.token)
+    const contentType = options.contentType ?? "application/json"
+    if (typeof options.body === "string") request = HttpClientRequest.bodyText(request, options.body, contentType)
+    if (options.body instanceof Uint8Array) request = HttpClientRequest.bodyUint8Array(request, options.body, contentType)
+    return yield* readReply(yield* client.execute(request))
+  }).pipe(Effect.scoped, Effect.orDie)
+
 export interface UploadFile {
   readonly name: string
   readonly bytes: Uint8Array
+}
+
+/** The multipart form of an upload: text fields, then the `file` part (when given). */
+export const uploadForm = (file: UploadFile | undefined, fields: Record<string, string> = {}): FormData => {
+  const form = new FormData()
+  for (const [key, value] of Object.entries(fields)) form.append(key, value)
+  if (file !== undefined) form.append("file", new Blob([Buffer.from(file.bytes)]), file.name)
+  return form
 }
 
 /** POST /api/chats/upload as multipart/form-data: the `file` part (when given) and text fields. */
 export const upload = (token: string, file: UploadFile | undefined, fields: Record<string, string> = {}) =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
-    const form = new FormData()
-    for (const [key, value] of Object.entries(fields)) form.append(key, value)
-    if (file !== undefined) form.append("file", new Blob([Buffer.from(file.bytes)]), file.name)
     const request = HttpClientRequest.post("/api/chats/upload").pipe(
       HttpClientRequest.bearerToken(token),
-      HttpClientRequest.bodyFormData(form)
+      HttpClientRequest.bodyFormData(uploadForm(file, fields))
     )
     return yield* readReply(yield* client.execute(request))
   }).pipe(Effect.scoped, Effect.orDie)
