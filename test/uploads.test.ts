@@ -85,6 +85,14 @@ layer(TestApp(), { excludeTestServices: true })("uploads", (it) => {
       expect(windows.display_name).toBe("Tomasz")
 
 
+      // WhatsApp names exports after the contact or group, in any script.
+      const cyrillic = yield* named("WhatsApp Chat with Иван.txt", `${ambiguous}07/08/2021, 10:00 - Mira: sixth\n`)
+      expect(cyrillic.display_name).toBe("Иван")
+      const arabic = yield* named("WhatsApp Chat - عائلة.txt", `${ambiguous}08/09/2021, 10:00 - Mira: seventh\n`)
+      expect(arabic.display_name).toBe("عائلة")
+      const controls = yield* named("Garden\tgang\u202E.txt", `${ambiguous}05/06/2021, 10:00 - Mira: fourth\n`)
+      expect(controls.display_name).toBe("Garden gang")
+
       const long = yield* named(`${"x".repeat(5000)}.txt`, `${ambiguous}06/07/2021, 10:00 - Mira: fifth\n`)
       expect(Array.from(long.display_name)).toHaveLength(100)
       expect(long.source_filename?.length).toBeLessThanOrEqual(255)

@@ -40,8 +40,8 @@ const hasBody = (request: IncomingMessage) =>
   request.headers["transfer-encoding"] !== undefined || Number(request.headers["content-length"] ?? "0") > 0
 
 /**
- * Calls `onStall` when `request`'s body has not advanced for `idleMs` while this side was ready to read
- * it (a handler that is slow to read holds the socket paused: not the client's doing). Polled, so that
+ * Calls `onStall` when `request`'s body has not advanced for `idleMs` while this side had read all that
+ * arrived (a handler that is slow to read leaves bytes buffered: not the client's doing). Polled, so that
  * it leaves Node's own socket timeouts (keep-alive) alone.
  */
 const watchBody = (request: IncomingMessage, idleMs: number, onStall: () => void) => {
@@ -52,7 +52,9 @@ const watchBody = (request: IncomingMessage, idleMs: number, onStall: () => void
   const check = () => {
     if (request.complete || socket.destroyed) return
     const now = Date.now()
-    const waitingOnUs = request.isPaused() || request.readableLength >= request.readableHighWaterMark
+    // Bytes received but not yet read: the handler is the slow one, whether it reads in flowing or
+    // paused mode (a parser pulling with read() leaves the stream "paused" while it waits for the client).
+    const waitingOnUs = request.readableLength > 0
     if (socket.bytesRead !== bytesRead || waitingOnUs) {
       bytesRead = socket.bytesRead
       lastProgress = now
