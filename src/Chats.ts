@@ -19,7 +19,7 @@ import { type ChatStatistics, ChatStatisticsSchema } from "./Domain/Statistics.j
 import { kinds, textAt } from "./Ingest/Columns.js"
 import type { ParsedExport } from "./Ingest/ParseRequest.js"
 import { ParserThreads } from "./Ingest/ParserThreads.js"
-import { wireReport } from "./Ingest/Report.js"
+import { wireReport } from "./Ingest/ReportWire.js"
 import { storedWallClock } from "./Ingest/WallClock.js"
 import { Jobs } from "./Worker/Jobs.js"
 import { orFail } from "./Domain/Found.js"

@@ -40,10 +40,11 @@ const publicModules = new Set([
   "Worker/Jobs.ts", // enqueueing and reading jobs
   "Ingest/ParserThreads.ts", // parsing an export off the event loop
   "Ingest/ParseRequest.ts",
-  "Ingest/Report.ts", // the parse report on the wire
+  "Ingest/ReportWire.ts", // the parse report on the wire
   "Ingest/Columns.ts", // the parsed messages, as columns
   "Ingest/WallClock.ts", // the stored and wire forms of written times
   "Llm/Live.ts", // the configured language model
+  "Rag/Retrieval.ts", // hybrid retrieval inside a chat (insight evidence)
   "Vector/Live.ts", // the configured vector store
   "Http/NodeServer.ts" // the Node server the application runs on
 ])

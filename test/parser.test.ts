@@ -8,7 +8,8 @@ import { decodeChatBytes } from "../src/Ingest/ChatText.js"
 import type { ParsedMessage } from "../src/Ingest/Messages.js"
 import { parseChat, type ParseOptions } from "../src/Ingest/Parser.js"
 import type { Refusal } from "../src/Ingest/Refusal.js"
-import { type ParserReport, wireReport } from "../src/Ingest/Report.js"
+import type { ParserReport } from "../src/Ingest/Report.js"
+import { wireReport } from "../src/Ingest/ReportWire.js"
 
 const fixture = (name: string): string => {
   const bytes = readFileSync(fileURLToPath(new URL(`./fixtures/whatsapp/${name}`, import.meta.url)))

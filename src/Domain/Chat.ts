@@ -1,6 +1,6 @@
 /** Chats as shown to their owner: the stored chat, its parse report, and its messages. */
 import { Schema } from "effect"
-import { MessageKind } from "./MessageKind.js"
+import { messageKinds } from "./MessageKind.js"
 import { OpaqueCursor, SequenceCursor } from "./Pagination.js"
 
 /** Whether `YYYY-MM-DD[THH:MM[:SS]]` names a real date and time (no 30 February, no 25 o'clock). */
@@ -71,6 +71,8 @@ export const StoredChat = Schema.Struct({
 export const ChatRow = Schema.typeSchema(StoredChat)
 export type ChatRow = typeof ChatRow.Type
 
+
+export const MessageKind = Schema.Literal(...messageKinds)
 
 export const Message = Schema.Struct({
   id: Schema.String,

@@ -1,21 +1,14 @@
 /**
  * Parsed messages in columns, the form the parser makes them in and they cross from the parsing thread
- * to the server in, and the ways to read them: one body, a `MessageSource` for the statistics, or
- * message objects for tests.
+ * to the server in (their schema is in ParseRequest.ts), and the ways to read them: one body, a
+ * `MessageSource` for the statistics, or message objects for tests. No library is loaded here: the
+ * parser's own memory is what the benchmark measures.
  */
-import * as Transferable from "@effect/platform/Transferable"
-import { Schema } from "effect"
-import { MessageKind } from "../Domain/MessageKind.js"
+import { type MessageKind, messageKinds } from "../Domain/MessageKind.js"
 import type { MessageSource, ParsedMessage } from "./Messages.js"
 
 /** The kinds in the order their codes in `MessageColumns.kind` index. */
-export const kinds: ReadonlyArray<MessageKind> = MessageKind.literals
-
-/** A typed-array column: checked by its class, moved (not copied) to the other thread. */
-const column = <A extends { readonly buffer: ArrayBuffer }>(is: (u: unknown) => u is A, identifier: string) =>
-  Transferable.schema(Schema.declare(is, { identifier }), (c: A) => [c.buffer])
-
-const ownsBuffer = (u: ArrayBufferView): boolean => u.buffer instanceof ArrayBuffer
+export const kinds: ReadonlyArray<MessageKind> = messageKinds
 
 /**
  * Messages in file order as columns rather than one object per message: a million-message export then
@@ -25,22 +18,21 @@ const ownsBuffer = (u: ArrayBufferView): boolean => u.buffer instanceof ArrayBuf
  * `source.slice(textStart[i], textEnd[i])`: every body, even a trimmed edited one, is a plain slice of
  * the chat text, so no body is copied.
  */
-export const MessageColumns = Schema.Struct({
-  count: Schema.Number,
+export interface MessageColumns {
+  readonly count: number
   /** WallClock milliseconds. */
-  sentAt: column((u): u is Float64Array<ArrayBuffer> => u instanceof Float64Array && ownsBuffer(u), "SentAtColumn"),
+  readonly sentAt: Float64Array<ArrayBuffer>
   /** Index into `kinds`. */
-  kind: column((u): u is Uint8Array<ArrayBuffer> => u instanceof Uint8Array && ownsBuffer(u), "KindColumn"),
+  readonly kind: Uint8Array<ArrayBuffer>
   /** Index into `authors`, or -1 for none. */
-  author: column((u): u is Int32Array<ArrayBuffer> => u instanceof Int32Array && ownsBuffer(u), "AuthorColumn"),
+  readonly author: Int32Array<ArrayBuffer>
   /** Distinct normalised authors, in order of first appearance. */
-  authors: Schema.Array(Schema.String),
+  readonly authors: ReadonlyArray<string>
   /** The chat text the bodies are slices of (for a parsed export: without BOM, line breaks as LF). */
-  source: Schema.String,
-  textStart: column((u): u is Uint32Array<ArrayBuffer> => u instanceof Uint32Array && ownsBuffer(u), "TextStartColumn"),
-  textEnd: column((u): u is Uint32Array<ArrayBuffer> => u instanceof Uint32Array && ownsBuffer(u), "TextEndColumn")
-})
-export interface MessageColumns extends Schema.Schema.Type<typeof MessageColumns> {}
+  readonly source: string
+  readonly textStart: Uint32Array<ArrayBuffer>
+  readonly textEnd: Uint32Array<ArrayBuffer>
+}
 
 /** The body of message `i`. */
 export const textAt = (columns: MessageColumns, i: number): string =>

@@ -3,12 +3,18 @@
  * refused with an error a person understands (413 over the size limit, 422 for anything unreadable).
  */
 import { Effect, Schema } from "effect"
-import { PayloadTooLarge } from "../Domain/Errors.js"
+import { PayloadTooLarge, UnsupportedExport } from "../Domain/Errors.js"
 import { formatBytes } from "../Domain/Size.js"
 import { decodeChatBytes } from "./ChatText.js"
 import { type ParsedChat, parseChat, type ParseOptions } from "./Parser.js"
-import { type ExportError, refusalError } from "./Refusal.js"
+import type { Refusal } from "./Refusal.js"
 import { looksLikeZip, readChatFromZip } from "./Zip.js"
+
+export type ExportError = UnsupportedExport | PayloadTooLarge
+
+/** The HTTP-facing error for a refusal: too large is 413, every other refusal 422. */
+export const refusalError = (r: Refusal): ExportError =>
+  r.reason === "too-large" ? new PayloadTooLarge({ message: r.message }) : new UnsupportedExport({ message: r.message })
 
 export const ExportOptions = Schema.Struct({
   /** Force the day/month order instead of inferring it from the dates. */

@@ -2,11 +2,9 @@
  * The header that starts each message ("12/03/22, 9:15 - ", "[3/6/18 1:55:00 p. m.] ", ...): its shape,
  * detected once from a sample of the file, the one regex compiled for it, and how it is described.
  */
-import { Schema } from "effect"
-
 /** The header families the report names: iOS's "[date, time] ", Android's "date, time - ", or another. */
-export const HeaderShape = Schema.Literal("ios-bracketed", "android-dash", "other")
-export type HeaderShape = typeof HeaderShape.Type
+export const headerShapes = ["ios-bracketed", "android-dash", "other"] as const
+export type HeaderShape = (typeof headerShapes)[number]
 
 const D = "[0-9\\u0660-\\u0669\\u06F0-\\u06F9]"
 // Spaces that can sit inside a header; never a line break, so a sticky match cannot run into the next line.

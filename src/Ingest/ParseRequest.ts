@@ -7,10 +7,27 @@ import * as Transferable from "@effect/platform/Transferable"
 import { Schema } from "effect"
 import { PayloadTooLarge, UnsupportedExport } from "../Domain/Errors.js"
 import { ChatStatisticsSchema } from "../Domain/Statistics.js"
-import { MessageColumns } from "./Columns.js"
+import type { MessageColumns } from "./Columns.js"
 import { ExportOptions } from "./Export.js"
-import { ParserReport } from "./Report.js"
+import { ParserReportSchema } from "./ReportWire.js"
 import { StatisticsOptions } from "./Statistics.js"
+
+/** A typed-array column: checked by its class, moved (not copied) to the other thread. */
+const column = <A extends { readonly buffer: ArrayBuffer }>(is: (u: unknown) => u is A, identifier: string) =>
+  Transferable.schema(Schema.declare(is, { identifier }), (c: A) => [c.buffer])
+
+const ownsBuffer = (u: ArrayBufferView): boolean => u.buffer instanceof ArrayBuffer
+
+const MessageColumnsSchema: Schema.Schema<MessageColumns> = Schema.Struct({
+  count: Schema.Number,
+  sentAt: column((u): u is Float64Array<ArrayBuffer> => u instanceof Float64Array && ownsBuffer(u), "SentAtColumn"),
+  kind: column((u): u is Uint8Array<ArrayBuffer> => u instanceof Uint8Array && ownsBuffer(u), "KindColumn"),
+  author: column((u): u is Int32Array<ArrayBuffer> => u instanceof Int32Array && ownsBuffer(u), "AuthorColumn"),
+  authors: Schema.Array(Schema.String),
+  source: Schema.String,
+  textStart: column((u): u is Uint32Array<ArrayBuffer> => u instanceof Uint32Array && ownsBuffer(u), "TextStartColumn"),
+  textEnd: column((u): u is Uint32Array<ArrayBuffer> => u instanceof Uint32Array && ownsBuffer(u), "TextEndColumn")
+})
 
 export const ExportToParse = Schema.Struct({
   /** Transferred to the thread: the caller's buffer is unusable afterwards, so it must be one of its own. */
@@ -22,9 +39,9 @@ export const ExportToParse = Schema.Struct({
 export type ExportToParse = typeof ExportToParse.Type
 
 export const ParsedExport = Schema.Struct({
-  report: ParserReport,
+  report: ParserReportSchema,
   statistics: ChatStatisticsSchema,
-  columns: MessageColumns
+  columns: MessageColumnsSchema
 })
 export interface ParsedExport extends Schema.Schema.Type<typeof ParsedExport> {}
 

@@ -1,49 +1,35 @@
 /**
- * The parse report: how a file was read (format, day/month order, counts, participants, unreadable
- * lines, warnings). The parser writes it camel-cased with wall-clock milliseconds; `wireReport` turns it
- * into the API's `ParseReport` through one schema, so the two shapes cannot drift apart.
+ * The parse report as the parser writes it: how a file was read (format, day/month order, counts,
+ * participants, unreadable lines, warnings), camel-cased with wall-clock milliseconds. ReportWire.ts
+ * turns it into the API's `ParseReport` through one schema.
  */
-import { Schema } from "effect"
-import { ParseReport, WallClockText } from "../Domain/Chat.js"
 import { kinds } from "./Columns.js"
-import { describeFormat, HeaderShape, type Shape, shapeName } from "./HeaderFormat.js"
+import { describeFormat, type HeaderShape, type Shape, shapeName } from "./HeaderFormat.js"
 import type { Pass } from "./Pass.js"
-import { parseWallClock, type WallClock, wireWallClock } from "./WallClock.js"
+import type { WallClock } from "./WallClock.js"
 
 /** How the day/month order was settled. */
-const DayFirstConfidence = Schema.Literal("certain", "inferred", "assumed", "override")
-
-const WallClockFromMillis = Schema.transform(Schema.Number, WallClockText, {
-  strict: true,
-  decode: wireWallClock,
-  encode: parseWallClock
-})
-
-/**
- * The wire's report (its Type) read from the parser's (its Encoded side): the same fields, snake_case
- * names from camelCase ones, times from wall-clock milliseconds to `YYYY-MM-DDTHH:MM:SS`.
- */
-const WireReportFromParser = Schema.Struct({
-  ...ParseReport.fields,
-  shape: HeaderShape,
-  day_first: Schema.propertySignature(ParseReport.fields.day_first).pipe(Schema.fromKey("dayFirst")),
-  day_first_confidence: Schema.propertySignature(DayFirstConfidence).pipe(Schema.fromKey("dayFirstConfidence")),
-  system_events: Schema.propertySignature(ParseReport.fields.system_events).pipe(Schema.fromKey("systemEvents")),
-  unreadable_lines: Schema.propertySignature(ParseReport.fields.unreadable_lines).pipe(Schema.fromKey("unreadableLines")),
-  unreadable_samples: Schema.propertySignature(ParseReport.fields.unreadable_samples).pipe(
-    Schema.fromKey("unreadableSamples")
-  ),
-  first_message_at: Schema.propertySignature(Schema.NullOr(WallClockFromMillis)).pipe(Schema.fromKey("firstMessageAt")),
-  last_message_at: Schema.propertySignature(Schema.NullOr(WallClockFromMillis)).pipe(Schema.fromKey("lastMessageAt"))
-})
+export const dayFirstConfidences = ["certain", "inferred", "assumed", "override"] as const
+export type DayFirstConfidence = (typeof dayFirstConfidences)[number]
 
 /** The report as the parser writes it, e.g. `format` "[d/m/yy, H:MM:SS] (ios-bracketed)". */
-export type ParserReport = typeof WireReportFromParser.Encoded
-/** The parser's report as it crosses from the parsing thread. */
-export const ParserReport: Schema.Schema<ParserReport> = Schema.encodedSchema(WireReportFromParser)
-
-/** The report on the wire: snake_case, times as written. */
-export const wireReport: (report: ParserReport) => ParseReport = Schema.decodeSync(WireReportFromParser)
+export interface ParserReport {
+  readonly format: string
+  readonly shape: HeaderShape
+  readonly dayFirst: boolean
+  readonly dayFirstConfidence: DayFirstConfidence
+  readonly messages: number
+  readonly systemEvents: number
+  readonly media: number
+  readonly deleted: number
+  readonly edited: number
+  readonly participants: ReadonlyArray<string>
+  readonly unreadableLines: number
+  readonly unreadableSamples: ReadonlyArray<string>
+  readonly firstMessageAt: WallClock | null
+  readonly lastMessageAt: WallClock | null
+  readonly warnings: ReadonlyArray<string>
+}
 
 const EXPORT_CAPS = [10_000, 40_000]
 const ORIGIN = /encrypted|created|cifrad|verschlüssel|chiffr|criptograf|crittograf|creó|erstellt|créé/i
@@ -51,7 +37,7 @@ const SYSTEM_KIND = kinds.indexOf("system")
 
 export interface DayOrder {
   readonly dayFirst: boolean
-  readonly confidence: typeof DayFirstConfidence.Type
+  readonly confidence: DayFirstConfidence
 }
 
 /**

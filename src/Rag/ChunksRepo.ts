@@ -2,7 +2,7 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Schema } from "effect"
 import { wallClockSql } from "../Database.js"
-import { MessageKind } from "../Domain/MessageKind.js"
+import { MessageKind } from "../Domain/Chat.js"
 import type { Chunk } from "./Chunker.js"
 
 /** A chunk's id and the range of messages it covers: what a search finds, before fusion. */
