@@ -16,6 +16,7 @@ import {
   ValidationError
 } from "./Domain/Errors.js"
 import { HealthApi } from "./Health/Api.js"
+import { InsightsApi } from "./Insights/Api.js"
 import { UsersApi } from "./Users/Api.js"
 import { version } from "./Domain/Version.js"
 
@@ -26,6 +27,7 @@ export class Api extends HttpApi.make("chatsight")
   .add(CreditsApi)
   .add(ChatsApi)
   .add(RagApi)
+  .add(InsightsApi)
   .addError(httpError(ValidationError))
   .addError(httpError(PayloadTooLarge))
   .addError(httpError(DatabaseError))

@@ -1,6 +1,7 @@
 /**
  * The background work of an instance: the worker with every job handler registered (purging deleted
- * chats, embedding chats), and the start-up sweep that queues chats the configured embedder lacks.
+ * chats, embedding chats, generating insight reports), and the start-up sweep that queues chats the
+ * configured embedder lacks.
  * A new kind of job is registered here.
  */
 import { Effect, Layer } from "effect"
@@ -13,13 +14,20 @@ import { ChunksRepo } from "./Rag/ChunksRepo.js"
 import { EmbedChat, embedMissing } from "./Rag/Embedding.js"
 import type { Vector } from "./Vector.js"
 import { VectorLive } from "./Vector/Live.js"
+import { GenerateInsights } from "./Insights/Generate.js"
+import { InsightsRepo } from "./Insights/Repo.js"
+import { Credits } from "./Credits.js"
+import { Retrieval } from "./Rag/Retrieval.js"
 import { Worker } from "./Worker.js"
 import { JobHandlers } from "./Worker/Handler.js"
 import { Jobs } from "./Worker/Jobs.js"
 
 /** The job handlers this instance runs, with what they need. */
-export const JobHandlersLive = JobHandlers.layer<ChatsRepo | ChatAccess | ChunksRepo | Llm | Vector>(PurgeChat, EmbedChat).pipe(
-  Layer.provide([ChatsRepo.Default, ChatAccess.Default, ChunksRepo.Default, LlmLive, VectorLive])
+export const JobHandlersLive = JobHandlers.layer<
+  ChatsRepo | ChatAccess | ChunksRepo | Llm | Vector | InsightsRepo | Credits | Retrieval
+>(PurgeChat, EmbedChat, GenerateInsights).pipe(
+  Layer.provide([ChatsRepo.Default, ChatAccess.Default, ChunksRepo.Default, InsightsRepo.Default, Credits.Default, Retrieval.Default]),
+  Layer.provide([LlmLive, VectorLive])
 )
 
 /** The worker running every registered job kind. */

@@ -17,6 +17,7 @@ import { VectorLive } from "./Vector/Live.js"
 import { IngestConfig, ServerConfig } from "./Config.js"
 import { HttpCreditsLive } from "./Credits/Http.js"
 import { HttpHealthLive } from "./Health/Http.js"
+import { HttpInsightsLive } from "./Insights/Http.js"
 import { edge, RenderFailuresLive } from "./Http/Middleware.js"
 import { cleanOpenApi } from "./Http/OpenApiCleanup.js"
 import { bodyTypes } from "./Http/Routes.js"
@@ -32,7 +33,7 @@ const ChatHooksLive = ChatHooks.layer(queueEmbedding).pipe(Layer.provide(Jobs.De
 const ServedApi = Api.annotate(OpenApi.Transform, cleanOpenApi)
 
 const ApiLive = HttpApiBuilder.api(ServedApi).pipe(
-  Layer.provide([HttpHealthLive, HttpUsersLive, HttpCatalogLive, HttpCreditsLive, HttpChatsLive, HttpRagLive]),
+  Layer.provide([HttpHealthLive, HttpUsersLive, HttpCatalogLive, HttpCreditsLive, HttpChatsLive, HttpRagLive, HttpInsightsLive]),
   Layer.provide([AuthenticationLive, ChatHooksLive, RateLimitsLive]),
   Layer.provide([LlmLive, VectorLive])
 )

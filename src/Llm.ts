@@ -1,9 +1,12 @@
 /**
- * The language model behind embeddings and answers: Gemini when a key is set, else an
- * offline mode (a feature-hashing embedder and extractive answers) that says it is offline.
+ * The language model behind embeddings, answers and insight reports: Gemini when a key is set, else an
+ * offline mode (a feature-hashing embedder, extractive answers, reports built from the statistics) that
+ * says it is offline.
  */
-import { Context, type Effect } from "effect"
+import { Context, Data, type Effect } from "effect"
 import type { UpstreamUnavailable } from "./Domain/Errors.js"
+import type { Confidence, InsightMode } from "./Domain/Insights.js"
+import type { ChatStatistics } from "./Domain/Statistics.js"
 
 /** A message given to the model, always read from the `messages` table. */
 export interface ContextMessage {
@@ -26,6 +29,40 @@ export interface Answer {
   readonly mode: "gemini" | "offline"
 }
 
+/** What an insight report is written from: the type's prompt, the exact statistics and the evidence. */
+export interface InsightRequest {
+  readonly typeId: string
+  readonly name: string
+  readonly description: string
+  readonly prompt: string
+  /** The stored statistics of the chat: every number of the report comes from here. */
+  readonly statistics: ChatStatistics
+  /** The messages chosen for this type, each with its id; only these may be cited. */
+  readonly evidence: ReadonlyArray<ContextMessage>
+  /** The words the evidence was searched with, for ranking it when there is no model. */
+  readonly queries: ReadonlyArray<string>
+}
+
+export interface ReportFinding {
+  readonly title: string
+  readonly detail: string
+  /** Only ids of the evidence, once each; a finding with none is dropped before it gets here. */
+  readonly citedMessageIds: ReadonlyArray<string>
+}
+
+export interface InsightReport {
+  readonly summary: string
+  readonly findings: ReadonlyArray<ReportFinding>
+  readonly confidence: Confidence
+  readonly mode: InsightMode
+  /** The chat model that wrote it, or `offline`. */
+  readonly model: string
+  readonly tokens: { readonly prompt: number; readonly output: number }
+}
+
+/** The model's replies for this type could not be read even after retries: the type fails, it is not an outage. */
+export class InsightUnusable extends Data.TaggedError("InsightUnusable")<{ readonly reason: string }> {}
+
 export interface LanguageModel {
   readonly mode: "gemini" | "offline"
   /** Names the embedder and its size, e.g. `gemini-embedding-001@768`; stored with every vector. */
@@ -41,6 +78,11 @@ export interface LanguageModel {
     readonly context: ReadonlyArray<ContextMessage>
     readonly history: ReadonlyArray<Turn>
   }) => Effect.Effect<Answer, UpstreamUnavailable>
+  /**
+   * Writes one insight report from the statistics and the evidence. Findings cite only evidence ids;
+   * a finding left without a valid citation is dropped. `InsightUnusable` when the replies stay unreadable.
+   */
+  readonly generateInsight: (input: InsightRequest) => Effect.Effect<InsightReport, UpstreamUnavailable | InsightUnusable>
 }
 
 export class Llm extends Context.Tag("chatsight/Llm")<Llm, LanguageModel>() {}

@@ -1,21 +1,25 @@
 /**
  * The two language models behind `Llm`: the offline embedder and extractive answers, and the Gemini
  * client against a fake Gemini server (batching, re-normalised vectors, JSON answers, retries that
- * honour Retry-After, and UpstreamUnavailable after errors, unreadable replies and timeouts).
+ * honour Retry-After, and UpstreamUnavailable after errors, unreadable replies and timeouts), and insight
+ * reports both ways (offline from the statistics; Gemini's structured reply, its citations kept to the evidence).
  */
 import { describe, expect, it, layer } from "@effect/vitest"
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Chunk, ConfigProvider, Context, Duration, Effect, Layer, Schedule } from "effect"
 import { UpstreamUnavailable } from "../src/Domain/Errors.js"
-import { type ContextMessage, Llm } from "../src/Llm.js"
+import { type ContextMessage, type InsightRequest, InsightUnusable, Llm } from "../src/Llm.js"
 import { GeminiLive } from "../src/Llm/Gemini.js"
 import { GeminiFailure, retryAfterOf, retrySchedule } from "../src/Llm/Gemini/Failure.js"
 import { LlmLive } from "../src/Llm/Live.js"
 import { embedText, extractiveAnswer, hash32, OfflineLive, offlineEmbedder } from "../src/Llm/Offline.js"
 import { answerJsonSchema } from "../src/Llm/Prompts.js"
 import { dimensions } from "../src/Vector.js"
-import { defaultAnswer, type FakeGemini, fakeGemini, fakeVector } from "./support/fakeGemini.js"
+import { insightJsonSchema } from "../src/Llm/InsightPrompt.js"
+import { offlineReport } from "../src/Llm/OfflineInsight.js"
+import type { ChatStatistics } from "../src/Domain/Statistics.js"
+import { defaultAnswer, type FakeGemini, fakeGemini, fakeVector, inventedId } from "./support/fakeGemini.js"
 
 const dot = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => a.reduce((sum, value, i) => sum + value * b[i]!, 0)
 const norm = (a: ReadonlyArray<number>) => Math.sqrt(dot(a, a))
@@ -40,6 +44,54 @@ const lisbonChat: ReadonlyArray<ContextMessage> = [
   message("m3", "Ana", "2024-03-01T14:06:30", "Great, Lisbon is lovely in spring"),
   message("m4", "Bruno", "2024-03-01T14:07:00", "ok see you")
 ]
+
+const activity = { by_weekday: [1, 0, 0, 0, 2, 0, 0], by_hour: [...Array.from({ length: 14 }, () => 0), 3, ...Array.from({ length: 9 }, () => 0)] }
+const times = { count: 1, median_seconds: 90, p75_seconds: 90, p90_seconds: 90 }
+const none = { count: 0, median_seconds: null, p75_seconds: null, p90_seconds: null }
+const person = (name: string, messages: number, started: number) => ({
+  name, messages, words: messages * 4, characters: messages * 20, media: 0, links: 0, deleted: 0, edited: 0,
+  conversations_started: started, double_texts: 0, top_emoji: [], top_words: [], activity,
+  response_times: { replies: times, restarts: none }
+})
+
+/** Statistics of the Lisbon chat, as stored. */
+const lisbonStats: ChatStatistics = {
+  settings: { silence_threshold_minutes: 240, double_text_minutes: 10, top_n: 10, stopword_languages: ["en"] },
+  totals: { messages: 4, words: 16, characters: 80, media: 0, links: 0, deleted: 0, edited: 0, participants: 2, conversations: 2, double_texts: 0, top_emoji: [], top_words: [], activity },
+  participants: [person("Ana", 2, 1), person("Bruno", 2, 1)],
+  timeline: [{ date: "2024-02-28", messages: 1 }, { date: "2024-03-01", messages: 3 }],
+  longest_silence: { from: "2024-02-28T19:02:11", to: "2024-03-01T14:05:00", seconds: 154969 },
+  longest_streak: { from: "2024-02-28", to: "2024-02-28", days: 1 },
+  first_message: { at: "2024-02-28T19:02:11", author: "Ana" },
+  last_message: { at: "2024-03-01T14:07:00", author: "Bruno" }
+}
+
+/** An insight request on the Lisbon chat, its messages under numeric ids as the database gives them. */
+const insightRequest: InsightRequest = {
+  typeId: "who-reaches-out",
+  name: "Who Reaches Out",
+  description: "Who starts conversations",
+  prompt: "Analyse who initiates contact.",
+  statistics: lisbonStats,
+  evidence: lisbonChat.map((each, i) => ({ ...each, messageId: String(101 + i) })),
+  queries: ["moving to Lisbon"]
+}
+
+describe("offline insight reports", () => {
+  it("take every figure from the statistics and cite only evidence", () => {
+    const report = offlineReport(insightRequest)
+    expect(report.mode).toBe("offline")
+    const given = new Set(insightRequest.evidence.map((each) => each.messageId))
+    expect(report.findings.length).toBeGreaterThan(0)
+    for (const finding of report.findings) {
+      expect(finding.citedMessageIds.length).toBeGreaterThan(0)
+      for (const id of finding.citedMessageIds) expect(given.has(id)).toBe(true)
+    }
+    const starters = report.findings.find((finding) => finding.title === "Who opens conversations")
+    expect(starters?.detail).toContain("Of 2 conversations, Ana started 1, Bruno started 1")
+    expect(report.findings.find((finding) => finding.title === "The longest silence")?.detail).toContain("154969 s")
+  })
+})
 
 describe("offline embedder", () => {
   it("is deterministic, 768 long and unit length", () => {
@@ -386,6 +438,32 @@ layer(Layer.merge(Layer.scoped(Fake, fakeGemini), TracingTest), { excludeTestSer
         expect(error.message).toMatch(/could not be read/)
         expect(fake.requests).toHaveLength(2)
       }
+    }))
+
+  it.effect("writes an insight report constrained to InsightJson, keeping only evidence ids and dropping uncited findings", () =>
+    Effect.gen(function*() {
+      const fake = yield* fresh
+      const llm = yield* gemini(fake)
+      const report = yield* llm.generateInsight(insightRequest)
+      expect(report).toMatchObject({ mode: "gemini", model: "gemini-2.5-flash", confidence: "medium" })
+      expect(report.tokens).toEqual({ prompt: 120, output: 30 })
+      expect(report.findings.map((finding) => finding.title)).toEqual(["Shared effort"])
+      expect(report.findings[0]?.citedMessageIds).toEqual(["101", "102"])
+      expect(report.findings[0]?.citedMessageIds).not.toContain(inventedId)
+      const [request] = fake.requests
+      expect(request?.action).toBe("generateContent")
+      expect(JSON.stringify(request?.body)).toContain(JSON.stringify(insightJsonSchema).slice(1, 40))
+      expect(JSON.stringify(request?.body)).toContain("[101] Ana")
+    }))
+
+  it.effect("fails the report with InsightUnusable when the replies stay unreadable after retries", () =>
+    Effect.gen(function*() {
+      const fake = yield* fresh
+      const llm = yield* gemini(fake, { GEMINI_MAX_RETRIES: "1" })
+      fake.answerWhen("Analyse who initiates contact", "Here is my analysis, in prose.")
+      const error = yield* Effect.flip(llm.generateInsight(insightRequest))
+      expect(error).toBeInstanceOf(InsightUnusable)
+      expect(fake.requests).toHaveLength(2)
     }))
 
   it.effect("fails with UpstreamUnavailable when the server does not reply in time", () =>

@@ -297,6 +297,38 @@ layer(TestJobs, { excludeTestServices: true })("Worker", (it) => {
       expect(effects.map((row) => row.instance)).toEqual(["instance-new"])
     }).pipe(Effect.scoped))
 
+  it.effect("giveUp runs once when a job fails for good: after its last failing attempt, and when its last attempt's instance died", () =>
+    Effect.gen(function*() {
+      yield* emptyQueue
+      const sql = yield* SqlClient.SqlClient
+      const jobs = yield* Jobs
+      const repo = yield* JobsRepo
+      const givingUp = jobHandler({
+        kind: "giving-up",
+        payload: Schema.Struct({ fail: Schema.Boolean }),
+        run: ({ fail }) => fail ? new Boom({ message: "boom" }) : Effect.void,
+        giveUp: (_payload, job) =>
+          Effect.flatMap(SqlClient.SqlClient, (sql) =>
+            sql`INSERT INTO job_effects (job_id, instance) VALUES (${job.id}, ${"gave up"})`)
+      })
+
+      // The instance running the last attempt dies: nothing renews its lease, nothing records an end.
+      const orphan = yield* jobs.enqueue({ kind: "giving-up", payload: { fail: false }, maxAttempts: 1 })
+      const claimed = yield* repo.claim({ instance: "died", lease: Duration.millis(200), kinds: ["giving-up"] })
+        .pipe(Effect.flatten, Effect.orDie)
+      expect(claimed.id).toBe(orphan.id)
+      yield* Effect.sleep("300 millis")
+
+      yield* startWorker(JobHandlers.layer(givingUp), {})
+      const failing = yield* jobs.enqueue({ kind: "giving-up", payload: { fail: true }, maxAttempts: 2 })
+      expect((yield* waitForStatus(orphan.id, "failed")).last_error).toContain("its lease expired")
+      expect(yield* waitForStatus(failing.id, "failed")).toMatchObject({ attempts: 2, last_error: "Boom: boom" })
+
+      const gaveUp = yield* sql<{ readonly job_id: string }>`
+        SELECT job_id FROM job_effects WHERE instance = 'gave up' ORDER BY job_id`
+      expect(gaveUp.map((row) => row.job_id).sort()).toEqual([orphan.id, failing.id].sort())
+    }).pipe(Effect.scoped))
+
   it.effect("a claimed job of a kind no handler is registered for fails with a clear last_error", () =>
     Effect.gen(function*() {
       yield* emptyQueue

@@ -1,13 +1,15 @@
 /**
- * The Gemini language model: `gemini-embedding-001` vectors at 768 dimensions and cited answers from
- * `generateContent` constrained to the `AnswerJson` schema, each call with a timeout and retries.
+ * The Gemini language model: `gemini-embedding-001` vectors at 768 dimensions, cited answers and insight
+ * reports from `generateContent` constrained to the `AnswerJson` and `InsightJson` schemas, each call with
+ * a timeout and retries.
  */
 import { type GenerateContentResponse, GoogleGenAI } from "@google/genai"
-import { type ConfigError, Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
-import { type Answer, type LanguageModel, Llm } from "../Llm.js"
+import { type ConfigError, Duration, Effect, Either, Layer, Option, ParseResult, Redacted, Schema } from "effect"
+import { type Answer, type InsightReport, InsightUnusable, type LanguageModel, Llm } from "../Llm.js"
 import { dimensions } from "../Vector.js"
 import { GeminiConfig, type GeminiSettings } from "./Gemini/Config.js"
 import { classify, GeminiFailure, retrySchedule, statusAwareFetch, toUnavailable } from "./Gemini/Failure.js"
+import { InsightJson, insightJsonSchema, insightPrompt, insightSystemInstruction, keepCited } from "./InsightPrompt.js"
 import { AnswerJson, answerJsonSchema, questionPrompt, systemInstruction } from "./Prompts.js"
 
 /** Texts per `batchEmbedContents` call: the API refuses more than 100. */
@@ -22,6 +24,7 @@ const EmbedReply = Schema.Struct({
 })
 
 const decodeAnswerJson = Schema.decodeUnknownEither(Schema.parseJson(AnswerJson))
+const decodeInsightJson = Schema.decodeUnknownEither(Schema.parseJson(InsightJson))
 
 /** Scales a vector to unit length: at 768 of 3072 dimensions Gemini's vectors are not normalised. */
 const unitLength = (values: ReadonlyArray<number>): Array<number> => {
@@ -64,8 +67,8 @@ const makeGemini = (settings: GeminiSettings): Effect.Effect<LanguageModel> =>
     const schedule = retrySchedule(settings)
     const embedder = geminiEmbedder(settings.embeddingModel)
 
-    /** One call with a timeout (the SDK's per request, and ours as a backstop) and the retries. */
-    const call = <R, A>(
+    /** One call with a timeout (the SDK's per request, and ours as a backstop) and the retries; the last failure kept. */
+    const callRaw = <R, A>(
       name: string,
       run: (signal: AbortSignal) => Promise<R>,
       decode: (raw: R) => Either.Either<A, GeminiFailure>
@@ -82,9 +85,41 @@ const makeGemini = (settings: GeminiSettings): Effect.Effect<LanguageModel> =>
         Effect.retry(schedule),
         Effect.tapError((failure) =>
           Effect.logWarning("Gemini call failed", { call: name, reason: failure.reason, status: failure.status, detail: failure.detail })
-        ),
-        Effect.mapError(toUnavailable)
+        )
       )
+
+    const call = <R, A>(
+      name: string,
+      run: (signal: AbortSignal) => Promise<R>,
+      decode: (raw: R) => Either.Either<A, GeminiFailure>
+    ) => callRaw(name, run, decode).pipe(Effect.mapError(toUnavailable))
+
+    /**
+     * The reply's JSON decoded by `decode`, or a `malformed` failure (which the schedule retries). The
+     * failure names only where the reply went wrong, never its values: they may quote the chat, and
+     * failures are logged.
+     */
+    const jsonReply = <A>(
+      response: GenerateContentResponse,
+      what: string,
+      decode: (text: string) => Either.Either<A, ParseResult.ParseError>
+    ) => {
+      const text = replyText(response)
+      if (text === undefined) {
+        const reason = response.candidates?.[0]?.finishReason ?? response.promptFeedback?.blockReason ?? "no candidate"
+        return Either.left(new GeminiFailure({ reason: "malformed", detail: `no text in the reply (${reason})` }))
+      }
+      return Either.mapBoth(decode(text), {
+        onLeft: (error) => {
+          const paths = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => issue.path.join(".") || "(root)")
+          return new GeminiFailure({
+            reason: "malformed",
+            detail: `${what} JSON of ${text.length} characters does not decode at ${[...new Set(paths)].join(", ")}`
+          })
+        },
+        onRight: (json) => ({ json, usage: response.usageMetadata })
+      })
+    }
 
     const embedBatch = (texts: ReadonlyArray<string>, purpose: "document" | "query") =>
       call(
@@ -158,17 +193,7 @@ const makeGemini = (settings: GeminiSettings): Effect.Effect<LanguageModel> =>
                 abortSignal
               }
             }),
-          (response) => {
-            const text = replyText(response)
-            if (text === undefined) {
-              const reason = response.candidates?.[0]?.finishReason ?? response.promptFeedback?.blockReason ?? "no candidate"
-              return Either.left(new GeminiFailure({ reason: "malformed", detail: `no text in the reply (${reason})` }))
-            }
-            return Either.mapBoth(decodeAnswerJson(text), {
-              onLeft: (error) => new GeminiFailure({ reason: "malformed", detail: `answer JSON: ${error.message}` }),
-              onRight: (json) => ({ json, usage: response.usageMetadata })
-            })
-          }
+          (response) => jsonReply(response, "answer", decodeAnswerJson)
         )
         yield* Effect.annotateCurrentSpan({
           prompt_tokens: reply.usage?.promptTokenCount ?? 0,
@@ -187,7 +212,53 @@ const makeGemini = (settings: GeminiSettings): Effect.Effect<LanguageModel> =>
         })
       )
 
-    return { mode: "gemini", embedder, embed, answer } satisfies LanguageModel
+    const generateInsight: LanguageModel["generateInsight"] = (input) =>
+      Effect.gen(function*() {
+        const reply = yield* callRaw(
+          "generateInsight",
+          (abortSignal) =>
+            ai.models.generateContent({
+              model: settings.chatModel,
+              contents: [{ role: "user", parts: [{ text: insightPrompt(input) }] }],
+              config: {
+                systemInstruction: insightSystemInstruction,
+                responseMimeType: "application/json",
+                responseJsonSchema: insightJsonSchema,
+                temperature: 0.3,
+                abortSignal
+              }
+            }),
+          (response) => jsonReply(response, "insight", decodeInsightJson)
+        ).pipe(
+          Effect.mapError((failure) =>
+            failure.reason === "malformed" ? new InsightUnusable({ reason: failure.detail }) : toUnavailable(failure)
+          )
+        )
+        const tokens = {
+          prompt: reply.usage?.promptTokenCount ?? 0,
+          output: (reply.usage?.candidatesTokenCount ?? 0) + (reply.usage?.thoughtsTokenCount ?? 0)
+        }
+        yield* Effect.annotateCurrentSpan({ prompt_tokens: tokens.prompt, output_tokens: tokens.output })
+        const findings = keepCited(reply.json.findings, input.evidence)
+        yield* Effect.annotateCurrentSpan({
+          findings: findings.length,
+          findings_dropped: reply.json.findings.length - findings.length
+        })
+        return {
+          summary: reply.json.summary.trim(),
+          findings,
+          confidence: reply.json.confidence,
+          mode: "gemini",
+          model: settings.chatModel,
+          tokens
+        } satisfies InsightReport
+      }).pipe(
+        Effect.withSpan("Llm.generateInsight", {
+          attributes: { model: settings.chatModel, insightType: input.typeId, evidence: input.evidence.length }
+        })
+      )
+
+    return { mode: "gemini", embedder, embed, answer, generateInsight } satisfies LanguageModel
   })
 
 /** The Gemini layer; fails at start-up (a ConfigError) without GEMINI_API_KEY. */

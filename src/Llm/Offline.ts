@@ -1,11 +1,14 @@
 /**
  * The offline language model, used when no Gemini key is set: a deterministic feature-hashing
- * embedder (`offline-hash-v1@768`) and extractive answers that quote the most relevant messages.
+ * embedder (`offline-hash-v1@768`), extractive answers that quote the most relevant messages, and
+ * insight reports built from the statistics (`OfflineInsight.ts`).
  */
 import { Effect, Layer } from "effect"
 import { type Answer, type ContextMessage, type LanguageModel, Llm, type Turn } from "../Llm.js"
 import { dimensions } from "../Vector.js"
 import { isFunctionWord, words } from "../Words.js"
+import { offlineReport } from "./OfflineInsight.js"
+import { rankMessages } from "./Ranking.js"
 import { shortTime } from "./Prompts.js"
 
 /** Stored with every vector; a change to the features or weights below must change this name. */
@@ -99,29 +102,6 @@ export const embedText = (text: string): Array<number> => {
 // Extractive answers
 // ---------------------------------------------------------------------------------------------
 
-/**
- * A light, English-leaning stem so that `move`, `moved`, `moves` and `moving` meet; other languages
- * still match on the whole word. Short words are left alone so that stems stay meaningful.
- */
-export const stem = (word: string): string => {
-  let stemmed = word
-  for (const suffix of ["ing", "ed", "es", "s"]) {
-    if (stemmed.length - suffix.length >= 3 && stemmed.endsWith(suffix)) {
-      stemmed = stemmed.slice(0, -suffix.length)
-      break
-    }
-  }
-  if (stemmed.length > 3 && stemmed.endsWith("e")) stemmed = stemmed.slice(0, -1)
-  return stemmed
-}
-
-/** The distinct content terms of a text (function words removed, unless nothing else is left). */
-const termsOf = (text: string): ReadonlySet<string> => {
-  const all = words(text)
-  const content = all.filter((word) => !isFunctionWord(word))
-  return new Set((content.length > 0 ? content : all).map(stem))
-}
-
 const QUOTE_LIMIT = 280
 
 const quote = (message: ContextMessage): string => {
@@ -136,36 +116,6 @@ const MAX_QUOTES = 3
 const RELATIVE_CUTOFF = 0.34
 
 export const offlineNotice = "Offline mode (no language model is configured), so this is not a written answer."
-
-/**
- * The messages most relevant to the question, best first: each scores the sum of the inverse
- * document frequencies (over the context) of the question terms it contains, so a rare shared word
- * counts more than a common one; ties keep the context's order.
- */
-export const rankMessages = (
-  question: string,
-  context: ReadonlyArray<ContextMessage>
-): ReadonlyArray<{ readonly message: ContextMessage; readonly score: number }> => {
-  const questionTerms = termsOf(question)
-  const messageTerms = context.map((message) => termsOf(message.text))
-  const documentFrequency = new Map<string, number>()
-  for (const terms of messageTerms) {
-    for (const term of terms) {
-      if (questionTerms.has(term)) documentFrequency.set(term, (documentFrequency.get(term) ?? 0) + 1)
-    }
-  }
-  const n = context.length
-  const scored = context.map((message, index) => {
-    let score = 0
-    for (const term of messageTerms[index]!) {
-      const df = documentFrequency.get(term)
-      if (df !== undefined) score += Math.log(1 + n / df)
-    }
-    return { message, score, index }
-  })
-  scored.sort((a, b) => b.score - a.score || a.index - b.index)
-  return scored.map(({ message, score }) => ({ message, score }))
-}
 
 /**
  * The extractive answer: quotes the best 1-3 messages (or says nothing was found), citing their ids.
@@ -214,6 +164,13 @@ export const offlineModel: LanguageModel = {
     Effect.sync(() => extractiveAnswer(input)).pipe(
       Effect.tap((answer) => Effect.annotateCurrentSpan("cited", answer.citedMessageIds.length)),
       Effect.withSpan("Llm.answer", { attributes: { model: "offline", context: input.context.length } })
+    ),
+  generateInsight: (input) =>
+    Effect.sync(() => offlineReport(input)).pipe(
+      Effect.tap((report) => Effect.annotateCurrentSpan("findings", report.findings.length)),
+      Effect.withSpan("Llm.generateInsight", {
+        attributes: { model: "offline", insightType: input.typeId, evidence: input.evidence.length }
+      })
     )
 }
 

@@ -35,6 +35,8 @@ export interface JobHandler<in A, out R> {
   readonly kind: string
   /** Decodes the stored payload and runs the handler; a payload that does not decode is a `PermanentJobError`. */
   readonly execute: (payload: unknown, job: RunningJob) => Effect.Effect<void, unknown, R>
+  /** Runs once the job has failed for good, whatever the path (see `jobHandler`'s `giveUp`). */
+  readonly giveUp: (payload: unknown, job: RunningJob) => Effect.Effect<void, unknown, R>
   /** Encodes a payload for `Jobs.send`. */
   readonly encodePayload: (payload: A) => Effect.Effect<unknown, ParseResult.ParseError>
 }
@@ -42,38 +44,48 @@ export interface JobHandler<in A, out R> {
 /**
  * Defines the handler of `kind`. `run` must be idempotent (see the module comment). It may fail with
  * `PermanentJobError` to fail the job without further attempts; any other failure or defect is retried.
+ * `giveUp`, when given, runs once the job has failed for good, by any path: a permanent error, the
+ * last attempt failing or dying, or the last attempt's instance dying (then `run` is not called again,
+ * so a crash-looping job cannot take instances down forever). It undoes what must not stay half-done
+ * (e.g. refunds what was paid for) and must be idempotent too.
  */
-export const jobHandler = <A, I, E, R>(definition: {
+export const jobHandler = <A, I, E, R, E2 = never, R2 = never>(definition: {
   readonly kind: string
   readonly payload: Schema.Schema<A, I, never>
   readonly run: (payload: A, job: RunningJob) => Effect.Effect<void, E, R>
-}): JobHandler<A, R> => {
-  const decode = Schema.decodeUnknown(definition.payload)
+  readonly giveUp?: ((payload: A, job: RunningJob) => Effect.Effect<void, E2, R2>) | undefined
+}): JobHandler<A, R | R2> => {
+  const decode = (payload: unknown) =>
+    Schema.decodeUnknown(definition.payload)(payload).pipe(
+      Effect.mapError((error) =>
+        new PermanentJobError({
+          message: `The payload does not match the schema of job kind "${definition.kind}": ${
+            ParseResult.TreeFormatter.formatErrorSync(error)
+          }`
+        })
+      )
+    )
+  const giveUp = definition.giveUp
   return {
     kind: definition.kind,
-    execute: (payload, job) =>
-      decode(payload).pipe(
-        Effect.mapError((error) =>
-          new PermanentJobError({
-            message: `The payload does not match the schema of job kind "${definition.kind}": ${
-              ParseResult.TreeFormatter.formatErrorSync(error)
-            }`
-          })
-        ),
-        Effect.flatMap((decoded) => definition.run(decoded, job))
-      ),
+    execute: (payload, job) => Effect.flatMap(decode(payload), (decoded) => definition.run(decoded, job)),
+    giveUp: (payload, job) =>
+      giveUp === undefined ? Effect.void : Effect.flatMap(decode(payload), (decoded) => giveUp(decoded, job)),
     encodePayload: Schema.encode(definition.payload)
   }
 }
 
 /** A registered handler, its requirements already provided. */
-export type Execute = (payload: unknown, job: RunningJob) => Effect.Effect<void, unknown>
+export interface Registered {
+  readonly execute: (payload: unknown, job: RunningJob) => Effect.Effect<void, unknown>
+  readonly giveUp: (payload: unknown, job: RunningJob) => Effect.Effect<void, unknown>
+}
 
 /**
  * The handlers this instance runs, by kind. Its keys are also the kinds this instance claims, so
  * during a rolling deploy an instance never takes a job of a kind only newer instances know.
  */
-export class JobHandlers extends Context.Tag("chatsight/JobHandlers")<JobHandlers, ReadonlyMap<string, Execute>>() {
+export class JobHandlers extends Context.Tag("chatsight/JobHandlers")<JobHandlers, ReadonlyMap<string, Registered>>() {
   /**
    * The registry of `handlers`, running each in the context the layer was built in (so the layer
    * requires what the handlers require). A kind registered twice is a bug: the layer dies.
@@ -83,12 +95,15 @@ export class JobHandlers extends Context.Tag("chatsight/JobHandlers")<JobHandler
       JobHandlers,
       Effect.gen(function*() {
         const context = yield* Effect.context<R>()
-        const registry = new Map<string, Execute>()
+        const registry = new Map<string, Registered>()
         for (const handler of handlers) {
           if (registry.has(handler.kind)) {
             return yield* Effect.dieMessage(`Job kind "${handler.kind}" has two handlers`)
           }
-          registry.set(handler.kind, (payload, job) => Effect.provide(handler.execute(payload, job), context))
+          registry.set(handler.kind, {
+            execute: (payload, job) => Effect.provide(handler.execute(payload, job), context),
+            giveUp: (payload, job) => Effect.provide(handler.giveUp(payload, job), context)
+          })
         }
         return registry
       })

@@ -67,7 +67,7 @@ export const makeRun = (settings: RunSettings) =>
       if (handler === undefined) {
         return new PermanentJobError({ message: `No handler is registered for job kind "${job.kind}" (instance ${instanceId})` })
       }
-      return Effect.suspend(() => handler(job.payload, runningJob(job)))
+      return Effect.suspend(() => handler.execute(job.payload, runningJob(job)))
     }
 
     /** Renews the lease every third of it; fails only when the job turns out to be someone else's. */
@@ -93,10 +93,20 @@ export const makeRun = (settings: RunSettings) =>
           ? Effect.logInfo("Job succeeded")
           : Effect.logWarning("Job finished after its lease was taken over; its result was not recorded"))
 
+    /** What the kind does once a job of it fails for good (refunds, say): its failure is logged, not retried. */
+    const giveUp = (job: JobRow) => {
+      const handler = handlers.get(job.kind)
+      return handler === undefined ? Effect.void : handler.giveUp(job.payload, runningJob(job)).pipe(
+        Effect.catchAllCause((cause) => Effect.logError("Giving up on the job failed", cause)),
+        Effect.withSpan("Worker.giveUp", { attributes: { "job.id": job.id, "job.kind": job.kind } })
+      )
+    }
+
     const failedForGood = (job: JobRow, cause: Cause.Cause<unknown>, error: string) =>
       Effect.flatMap(repo.fail({ ...fence(job), error }), (failed) =>
         Effect.logError(Option.isSome(failed) ? "Job failed for good" : "Job failed after losing its lease", cause).pipe(
-          Effect.annotateLogs({ lastError: error })
+          Effect.annotateLogs({ lastError: error }),
+          Effect.zipRight(Option.isSome(failed) ? giveUp(job) : Effect.void)
         ))
 
     const retryLater = (job: JobRow, cause: Cause.Cause<unknown>, error: string) =>

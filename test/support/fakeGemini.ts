@@ -1,7 +1,9 @@
 /**
  * A fake Gemini REST endpoint on 127.0.0.1 for the `@google/genai` SDK (`GEMINI_BASE_URL`): it answers
  * `:batchEmbedContents`, `:embedContent` and `:generateContent`, can fail, stall or talk nonsense on
- * demand, and records every request it receives.
+ * demand, and records every request it receives. A `generateContent` constrained to a schema with
+ * `findings` (an insight report) is answered like a model would: findings citing the `[id]`s of the
+ * prompt, plus one invented id and one finding citing only an invented id, which the client must drop.
  */
 import { Effect, type Scope } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
@@ -35,6 +37,8 @@ export interface FakeGemini {
   readonly failAlways: (failure: Failure) => void
   /** Replies to `generateContent` with this text as the model's output (JSON or not). */
   readonly answerWith: (text: string) => void
+  /** Replies to `generateContent` requests whose body contains `needle` with this text, until `reset`. */
+  readonly answerWhen: (needle: string, text: string) => void
   /** Waits this long before replying to every request, until `reset`. */
   readonly delayReplies: (millis: number) => void
   /** Back to the defaults and an empty request log. */
@@ -103,6 +107,30 @@ const invalidGenerationConfig = (body: unknown): string | undefined => {
   return undefined
 }
 
+/** An id the fake cites that was never in any prompt. */
+export const inventedId = "999999999"
+
+/** Whether the request asks for an insight report (its response schema has `findings`). */
+const asksForReport = (body: unknown): boolean => {
+  const config = isRecord(body) && isRecord(body["generationConfig"]) ? body["generationConfig"] : {}
+  const schema = config["responseJsonSchema"]
+  return isRecord(schema) && isRecord(schema["properties"]) && schema["properties"]["findings"] !== undefined
+}
+
+/** A report as a model would write it from the prompt: citing the first message ids it was given. */
+const reportFor = (body: unknown): string => {
+  // Message lines start a line with their id: `\n[123] Author, ...` (the newline escaped in the JSON body).
+  const ids = [...JSON.stringify(body).matchAll(/\\n\[(\d+)\] /g)].map((match) => Number(match[1]))
+  return JSON.stringify({
+    summary: "Both of you keep this chat going, each in your own way.",
+    findings: [
+      { title: "Shared effort", detail: "Messages go both ways.", message_ids: [...ids.slice(0, 2), Number(inventedId)] },
+      { title: "An invented moment", detail: "Cites nothing that was given.", message_ids: [Number(inventedId) - 1] }
+    ],
+    confidence: "medium"
+  })
+}
+
 const googleError = (status: number) => ({
   error: {
     code: status,
@@ -119,6 +147,7 @@ export const fakeGemini: Effect.Effect<FakeGemini, never, Scope.Scope> = Effect.
     let always: Failure | undefined
     let answerText = defaultAnswer
     let delayMillis = 0
+    let rules: Array<readonly [string, string]> = []
 
     const server = createServer((request, response) => {
       void (async () => {
@@ -141,7 +170,8 @@ export const fakeGemini: Effect.Effect<FakeGemini, never, Scope.Scope> = Effect.
         })
         // The behaviour is fixed on arrival, so a stalled reply cannot take a later test's settings.
         const failure = pending.shift() ?? always
-        const text = answerText
+        const rule = action === "generateContent" ? rules.find(([needle]) => raw.includes(needle)) : undefined
+        const text = rule?.[1] ?? (action === "generateContent" && asksForReport(body) ? reportFor(body) : answerText)
         const delay = delayMillis
         if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
         if (failure !== undefined) {
@@ -198,6 +228,9 @@ export const fakeGemini: Effect.Effect<FakeGemini, never, Scope.Scope> = Effect.
       answerWith: (text) => {
         answerText = text
       },
+      answerWhen: (needle, text) => {
+        rules = [...rules, [needle, text]]
+      },
       delayReplies: (millis) => {
         delayMillis = millis
       },
@@ -207,6 +240,7 @@ export const fakeGemini: Effect.Effect<FakeGemini, never, Scope.Scope> = Effect.
         always = undefined
         answerText = defaultAnswer
         delayMillis = 0
+        rules = []
       }
     }
     return { fake, server }
