@@ -59,7 +59,9 @@ export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
         const balance = credit_balance + delta
         if (balance < 0) {
           return yield* new InsufficientCredits({
-            message: `This needs ${entry.amount} credits and the balance is ${credit_balance}`
+            message: `This needs ${entry.amount} credits and the balance is ${credit_balance}`,
+            required: entry.amount,
+            balance: credit_balance
           })
         }
         const transaction = yield* repo.append({
@@ -107,7 +109,8 @@ export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
         orFail(() => noAccount(userId)),
         Effect.map(({ credit_balance }) => ({ user_id: userId, balance: credit_balance })),
         orDatabaseError,
-        Effect.withSpan("Credits.balance")
+        // The hottest read of all: its span captures no stack trace (an Error per request).
+        Effect.withSpan("Credits.balance", { captureStackTrace: false })
       )
 
     const transactions = (userId: string, page: PageRequest<string>) =>

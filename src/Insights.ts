@@ -89,7 +89,9 @@ export class Insights extends Effect.Service<Insights>()("chatsight/Insights", {
         const { balance } = yield* credits.balance(input.userId)
         if (price > balance) {
           return yield* new InsufficientCredits({
-            message: `Unlocking "${input.categoryId}" requires ${price} credits and the balance is ${balance}`
+            message: `Unlocking "${input.categoryId}" requires ${price} credits and the balance is ${balance}`,
+            required: price,
+            balance
           })
         }
         const bought = toBuy.map((type) => {

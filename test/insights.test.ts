@@ -152,6 +152,9 @@ layer(TestAppWithWorker(), { excludeTestServices: true })("insight reports", (it
         expect(won).toHaveLength(1)
         expect(lost.map((error) => error._tag)).toEqual(["InsufficientCredits"])
         expect(lost[0]?.message).toContain("the balance is")
+        // The 402 says what was needed and what there was, as numbers a client can act on.
+        const wonCharged = won[0]?.charged ?? 0
+        expect(lost[0]).toMatchObject({ required: a.price + b.price - wonCharged, balance: balance - wonCharged })
 
         // Every row is paid for by a charge of its own reference; nothing else was charged.
         const charges = (yield* ledgerOf("ins-402")).filter((entry) => entry.kind === "charge")

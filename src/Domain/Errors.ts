@@ -22,7 +22,12 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
 
 export class InsufficientCredits extends Schema.TaggedError<InsufficientCredits>()(
   "InsufficientCredits",
-  fields,
+  {
+    ...fields,
+    /** Credits the request needs, and the balance it found: a client can offer the difference. */
+    required: Schema.optional(Schema.Int),
+    balance: Schema.optional(Schema.Int)
+  },
   HttpApiSchema.annotations({ status: 402, description: "The balance does not cover the charge" })
 ) {}
 
@@ -113,8 +118,18 @@ export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>
 
 type ErrorClass<A, I> = Schema.Schema<A, I> & {
   readonly _tag: string
+  readonly fields: Schema.Struct.Fields
   new(props: { readonly message: string }): A
 }
+
+/** What an error carries beside its message (e.g. a 402's `required` and `balance`), written into its body. */
+export const detailsOf = (error: object): Record<string, string | number | boolean> =>
+  Object.fromEntries(
+    Object.entries(error).filter((entry): entry is [string, string | number | boolean] =>
+      entry[0] !== "_tag" && entry[0] !== "message" &&
+      (typeof entry[1] === "string" || typeof entry[1] === "number" || typeof entry[1] === "boolean")
+    )
+  )
 
 /** The most of a client's input an error message repeats back. */
 export const maxEcho = 100
@@ -146,8 +161,13 @@ export const ErrorBody = <Code extends string>(code: Schema.Schema<Code>) =>
 
 const AnyErrorBody = ErrorBody(Schema.String)
 
-export const errorBody = (tag: string, message: string, requestId: string): typeof AnyErrorBody.Type => ({
-  error: { code: errorCode(tag), message, request_id: requestId }
+export const errorBody = (
+  tag: string,
+  message: string,
+  requestId: string,
+  details: Record<string, string | number | boolean> = {}
+): typeof AnyErrorBody.Type => ({
+  error: { ...details, code: errorCode(tag), message, request_id: requestId }
 })
 
 /**
@@ -156,13 +176,21 @@ export const errorBody = (tag: string, message: string, requestId: string): type
  */
 export const httpError = <A extends { readonly _tag: string; readonly message: string }, I>(error: ErrorClass<A, I>) => {
   const code = errorCode(error._tag)
-  return Schema.transformOrFail(ErrorBody(Schema.Literal(code)), Schema.typeSchema(error), {
+  const { _tag: _, message: __, ...details } = error.fields
+  const Body = Schema.Struct({
+    error: Schema.Struct({ ...details, code: Schema.Literal(code), message: Schema.String, request_id: Schema.String })
+  })
+  return Schema.transformOrFail(Body, Schema.typeSchema(error), {
     strict: true,
-    decode: (body) => ParseResult.succeed(new error({ message: body.error.message })),
+    decode: (body) => {
+      const { code: _code, request_id: _requestId, ...props } = body.error
+      return ParseResult.succeed(new error(props))
+    },
     encode: (value) =>
-      Effect.map(FiberRef.get(CurrentRequestId), (requestId) => ({
-        error: { code, message: value.message, request_id: requestId }
-      }))
+      Effect.flatMap(FiberRef.get(CurrentRequestId), (requestId) =>
+        ParseResult.decodeUnknown(Body)({
+          error: { ...detailsOf(value), code, message: value.message, request_id: requestId }
+        }))
   }).annotations({
     ...HttpApiSchema.annotations({ status: HttpApiSchema.getStatusError(error) }),
     identifier: error._tag,

@@ -7,6 +7,7 @@ import { HttpApiError, HttpServerError, HttpServerResponse, Multipart } from "@e
 import { Cause, Effect, FiberRef, Option } from "effect"
 import {
   type ApiError,
+  detailsOf,
   errorBody,
   excerpt,
   InternalError,
@@ -95,7 +96,7 @@ export const errorResponse = (error: ApiError, retryAfterSeconds: number) =>
   Effect.gen(function*() {
     const requestId = yield* FiberRef.get(CurrentRequestId)
     const status = statusOf(error)
-    const body = errorBody(error._tag, boundedMessage(error.message), requestId)
+    const body = errorBody(error._tag, boundedMessage(error.message), requestId, detailsOf(error))
     const response = yield* HttpServerResponse.json(body, { status }).pipe(Effect.orDie)
     return status === 503 || status === 429
       ? HttpServerResponse.setHeader(response, "retry-after", String(retryAfterSeconds))
