@@ -24,6 +24,7 @@ import { type ExactQuestion, routeQuestion } from "./Rag/Router.js"
 import { Jobs } from "./Worker/Jobs.js"
 import { embedJobKey } from "./Rag/Keys.js"
 import { orFail } from "./Domain/Found.js"
+import { plural } from "./Words.js"
 
 export interface QueryInput {
   readonly userId: string
@@ -42,7 +43,6 @@ const toContext = (message: CitedMessage): ContextMessage => ({
   text: message.text
 })
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 
 export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
   effect: Effect.gen(function*() {

@@ -1,6 +1,6 @@
 /**
- * What counts as a word in chat text, and which words are mere function words: shared by the offline
- * embedder, its extractive answers and the full-text side of retrieval, so they all agree.
+ * What counts as a word in chat text, which words are mere function words, and a count in words: shared
+ * by the offline embedder, its answers and reports, and the full-text side of retrieval, so they agree.
  */
 
 const COMBINING_MARKS = /\p{M}+/gu
@@ -36,3 +36,7 @@ const FUNCTION_WORDS: ReadonlySet<string> = new Set(
 )
 
 export const isFunctionWord = (word: string): boolean => FUNCTION_WORDS.has(word)
+
+/** "1 message", "3 messages", "2 replies": a count with its noun in the right number. */
+export const plural = (n: number, singular: string, pluralForm = `${singular}s`): string =>
+  `${n} ${n === 1 ? singular : pluralForm}`

@@ -9,6 +9,7 @@ import type { ChatStatistics, ParticipantStatistics } from "../Domain/Statistics
 import type { Confidence } from "../Domain/Insights.js"
 import { rankMessages } from "./Ranking.js"
 import { shortTime } from "./Prompts.js"
+import { plural } from "../Words.js"
 
 type Aspect = "initiative" | "balance" | "rhythm" | "activity" | "style" | "silences"
 
@@ -32,7 +33,6 @@ const aspectsOf: Readonly<Record<string, ReadonlyArray<Aspect>>> = {
 
 const weekdays = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 
 /** Seconds as people read them, with the exact figure kept beside it. */
 const duration = (seconds: number): string => {
@@ -98,7 +98,7 @@ const aspectFindings = (aspect: Aspect, stats: ChatStatistics, evidence: Readonl
       if (timed.length === 0) return []
       const parts = timed.map((p) =>
         `${p.name} typically replies in ${duration(p.response_times.replies.median_seconds ?? 0)} ` +
-        `over ${plural(p.response_times.replies.count, "reply")}`
+        `over ${plural(p.response_times.replies.count, "reply", "replies")}`
       )
       return finding("How quickly replies come", `${parts.join("; ")}.`, timed.flatMap((p) => byAuthor(evidence, p.name, 1)))
     }
