@@ -1,5 +1,6 @@
 /** What the benchmarks share: the server they run on, a scratch database dropped afterwards, percentiles. */
 import { Effect, Layer, Redacted } from "effect"
+import { readFileSync } from "node:fs"
 import * as Pg from "pg"
 import { DatabaseConfig } from "../src/Config.js"
 import * as Pool from "../src/Database/Pool.js"
@@ -43,3 +44,35 @@ export const scratchPool = (database: string) =>
 /** The value at percentile `p` (nearest rank) of ascending `sorted`. */
 export const percentile = (sorted: ReadonlyArray<number>, p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+
+/** A process's resident memory now and its high-water mark, in MiB, from /proc (Linux). */
+export const memoryOf = (pid: number): { readonly rssMb: number; readonly peakMb: number } => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8")
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0) / 1024
+  return { rssMb: field("VmRSS"), peakMb: field("VmHWM") }
+}
+
+/** CPU time (user + system) a process has used so far, in milliseconds, from /proc (Linux). */
+export const cpuMsOf = (pid: number): number => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+  // The fields after the command name (which may hold spaces), from the 3rd on: utime is the 14th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+}
+
+/**
+ * The command `npm start` runs (its `prestart` first, if any), as `sh -c "exec …"` so that the child's
+ * pid is the server's own (its memory is read from /proc) and signals reach it directly.
+ */
+export const startCommand = (): { readonly prestart: string | undefined; readonly start: string } => {
+  const manifest: unknown = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+  const scripts = typeof manifest === "object" && manifest !== null && "scripts" in manifest ? manifest.scripts : {}
+  const script = (name: string): string | undefined => {
+    if (typeof scripts !== "object" || scripts === null || !(name in scripts)) return undefined
+    const value: unknown = Object.getOwnPropertyDescriptor(scripts, name)?.value
+    return typeof value === "string" ? value : undefined
+  }
+  const start = script("start")
+  if (start === undefined) throw new Error("package.json has no start script")
+  return { prestart: script("prestart"), start }
+}

@@ -5,7 +5,7 @@
  */
 import { Data, Effect, Option, Redacted } from "effect"
 import * as Jose from "jose"
-import { randomBytes } from "node:crypto"
+import { randomBytes, webcrypto } from "node:crypto"
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { AuthConfig } from "./Config.js"
@@ -68,6 +68,26 @@ const str = (value: unknown): string | null => typeof value === "string" && valu
 /** Production with no identity provider and no secret would run on the development secret: refused. */
 export class NoProductionAuth extends Data.TaggedError("NoProductionAuth")<{ readonly message: string }> {}
 
+/** A secret that cannot be an HMAC key (an empty one): no token could ever verify, so the start is refused. */
+export class InvalidJwtSecret extends Data.TaggedError("InvalidJwtSecret")<{ readonly message: string }> {}
+
+/**
+ * The HS256 key, imported once: handed the secret's bytes, jose imports them into a WebCrypto key on
+ * every call, that is on every request.
+ */
+const hmacKey = (secret: Redacted.Redacted) =>
+  Effect.tryPromise({
+    try: () =>
+      webcrypto.subtle.importKey(
+        "raw",
+        new TextEncoder().encode(Redacted.value(secret)),
+        { name: "HMAC", hash: "SHA-256" },
+        false,
+        ["verify"]
+      ),
+    catch: () => new InvalidJwtSecret({ message: "AUTH_JWT_SECRET cannot be used as an HS256 key: set a non-empty secret" })
+  })
+
 /** How tokens are verified, as the start-up line reports it. */
 export const authMode = (config: { readonly jwksUrl: Option.Option<URL>; readonly jwtSecret: Option.Option<unknown> }) =>
   Option.isSome(config.jwksUrl) ? "jwks" as const : Option.isSome(config.jwtSecret) ? "hs256" as const : "dev-secret" as const
@@ -87,12 +107,9 @@ export class TokenVerifier extends Effect.Service<TokenVerifier>()("chatsight/To
       ? ((jwks) => (token: string) => Jose.jwtVerify(token, jwks, { ...options, algorithms: asymmetric }))(
         Jose.createRemoteJWKSet(config.jwksUrl.value)
       )
-      : yield* Effect.map(
-        Option.match(config.jwtSecret, { onNone: () => devSecret(config.dataDir), onSome: Effect.succeed }),
-        (secret) => {
-          const key = new TextEncoder().encode(Redacted.value(secret))
-          return (token: string) => Jose.jwtVerify(token, key, { ...options, algorithms: ["HS256"] })
-        }
+      : yield* Option.match(config.jwtSecret, { onNone: () => devSecret(config.dataDir), onSome: Effect.succeed }).pipe(
+        Effect.flatMap(hmacKey),
+        Effect.map((key) => (token: string) => Jose.jwtVerify(token, key, { ...options, algorithms: ["HS256"] }))
       )
     yield* Effect.logDebug("Token verification ready").pipe(
       Effect.annotateLogs({ mode: Option.isSome(config.jwksUrl) ? "jwks" : "hs256" })
@@ -109,7 +126,8 @@ export class TokenVerifier extends Effect.Service<TokenVerifier>()("chatsight/To
             ? Effect.fail(new Unauthorized({ message: "The token names no valid subject" }))
             : Effect.succeed<Claims>({ sub, email: str(payload.email), name: str(payload.name) })
         }),
-        Effect.withSpan("TokenVerifier.verify")
+        // Every request runs this: no stack trace is captured for its span (a failure here is a 401, not a bug).
+        Effect.withSpan("TokenVerifier.verify", { captureStackTrace: false })
       )
 
     return { verify } as const

@@ -50,7 +50,18 @@ export const DatabaseConfig = Config.all({
   statementTimeout: duration("DB_STATEMENT_TIMEOUT", "30 seconds"),
   applicationName: Config.string("DB_APPLICATION_NAME").pipe(Config.withDefault("chatsight")),
   /** Apply pending migrations at start-up. */
-  migrate: Config.boolean("DB_MIGRATE").pipe(Config.withDefault(true))
+  migrate: Config.boolean("DB_MIGRATE").pipe(Config.withDefault(true)),
+  /**
+   * Embedded PGlite's `shared_buffers`: its page cache, held in this process's memory. PostgreSQL's
+   * 128MB default is most of an idle embedded server's size; one local user needs far less.
+   */
+  embeddedSharedBuffers: Config.string("PGLITE_SHARED_BUFFERS").pipe(
+    Config.withDefault("16MB"),
+    Config.validate({
+      message: "PGLITE_SHARED_BUFFERS must be a size such as 16MB (kB, MB or GB)",
+      validation: (size: string) => /^[1-9]\d*(kB|MB|GB)$/.test(size)
+    })
+  )
 })
 
 export const LockRetryConfig = Config.all({

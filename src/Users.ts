@@ -57,7 +57,9 @@ export class Users extends Effect.Service<Users>()("chatsight/Users", {
       )
 
     /** Whether a verified token may act: its account must not have been deleted. */
-    const status = (id: string) => repo.status(id).pipe(orDatabaseError, Effect.withSpan("Users.status"))
+    const status = (id: string) =>
+      // Every authenticated request runs this: its span captures no stack trace (an Error per request).
+      repo.status(id).pipe(orDatabaseError, Effect.withSpan("Users.status", { captureStackTrace: false }))
 
     /** Goes on only for an account that exists and is not deleted (404 otherwise). */
     const requireActive = (id: string) =>

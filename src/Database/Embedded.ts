@@ -17,13 +17,17 @@ export class EmbeddedDatabaseError extends Data.TaggedError("EmbeddedDatabaseErr
 /** Options that every PGlite of ours is created with, so templates and live instances agree. */
 export const pgliteOptions = { extensions: { vector } } as const
 
-/** Opens (creating if needed) a PGlite data directory for the life of the scope. */
-export const openPglite = (dataDir: string) =>
+/** Opens (creating if needed) a PGlite data directory for the life of the scope, with `shared_buffers` of that size. */
+export const openPglite = (dataDir: string, sharedBuffers: string) =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
         await mkdir(dataDir, { recursive: true })
-        return PGlite.create({ dataDir, ...pgliteOptions })
+        return PGlite.create({
+          dataDir,
+          ...pgliteOptions,
+          startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${sharedBuffers}`]
+        })
       },
       catch: (cause) => new EmbeddedDatabaseError({ message: `Could not open PGlite at ${dataDir}`, cause })
     }),

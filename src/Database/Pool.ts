@@ -67,7 +67,7 @@ export const layer = Layer.scoped(
     }
     const dataDir = join(settings.dataDir, "pgdata")
     yield* Effect.logInfo("No DATABASE_URL: using embedded PGlite").pipe(Effect.annotateLogs({ dataDir }))
-    const db = yield* openPglite(dataDir)
+    const db = yield* openPglite(dataDir, settings.embeddedSharedBuffers)
     return yield* pglite(db, settings)
   })
 )

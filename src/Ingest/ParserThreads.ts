@@ -4,13 +4,16 @@
  * error the parser raises; a thread that fails or dies fails its call with a logged InternalError.
  */
 import * as Worker from "@effect/platform/Worker"
-import { Duration, Effect, Scope } from "effect"
+import { Effect, Scope } from "effect"
 import { IngestConfig } from "../Config.js"
 import { type ExportToParse, ParseExport, type ParserRequest } from "./ParseRequest.js"
 import { orInternalError, threadsRunning } from "../Threads.js"
 
-/** The parsing thread's entry module. */
-export const ParseThreadEntry = new URL("./ParseThread.ts", import.meta.url)
+/** The parsing thread's entry module: the TypeScript file under tsx, the compiled one from the build (npm start). */
+export const ParseThreadEntry = new URL(
+  import.meta.url.endsWith(".ts") ? "./ParseThread.ts" : "./ParseThread.js",
+  import.meta.url
+)
 
 /** The bytes in an ArrayBuffer of their own, so moving it to a thread takes nothing else along. */
 const ownBuffer = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => {
@@ -19,20 +22,13 @@ const ownBuffer = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => {
   return copy
 }
 
-const warmUp: ExportToParse = {
-  bytes: new TextEncoder().encode("01/02/2024, 10:00 - A: warm-up\n"),
-  filename: "warm-up.txt",
-  export: {},
-  statistics: {}
-}
-
 export class ParserThreads extends Effect.Service<ParserThreads>()("chatsight/ParserThreads", {
   scoped: Effect.gen(function*() {
     const { threads } = yield* IngestConfig
     // At least one thread: a pool of none would leave every upload waiting.
     const size = Math.max(1, threads)
-    // The threads start on first use (the warm-up at boot, or the first upload), not when the layer is
-    // built, so an app that never parses (most tests) starts none; they close with the layer.
+    // The threads start on first use (the first upload, about a second once), not when the layer is
+    // built: an idle instance holds no second isolate; they close with the layer.
     const platform = yield* Effect.context<Worker.WorkerManager | Worker.Spawner>()
     const scope = yield* Effect.scope
     const pool = yield* Effect.cached(
@@ -47,19 +43,7 @@ export class ParserThreads extends Effect.Service<ParserThreads>()("chatsight/Pa
         Effect.withSpan("Ingest.parseInThread", { attributes: { filename: request.filename, bytes: request.bytes.length } })
       )
 
-    /** Has every thread read a tiny export, so the first upload finds them started and compiled. */
-    const warm = Effect.forEach(Array.from({ length: size }), () => parse(warmUp), {
-      concurrency: "unbounded",
-      discard: true
-    }).pipe(
-      Effect.timed,
-      Effect.flatMap(([took]) =>
-        Effect.logInfo("Parsing thread ready").pipe(Effect.annotateLogs({ startMs: Math.round(Duration.toMillis(took)) }))
-      ),
-      Effect.catchAll((error) => Effect.logWarning("Parsing thread warm-up failed", error))
-    )
-
-    return { parse, warm } as const
+    return { parse } as const
   }),
   dependencies: [threadsRunning(ParseThreadEntry)]
 }) {}

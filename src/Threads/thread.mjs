@@ -1,7 +1,9 @@
-// The bootstrap of every worker thread (src/Threads.ts): a thread starts without the parent's
-// TypeScript loader, so it registers tsx before loading the TypeScript entry its pool named.
+// The bootstrap of every worker thread (src/Threads.ts): a thread starts without the parent's loader, so
+// for a TypeScript entry (tests, npm run dev) it registers tsx first; a compiled entry (npm start) needs none.
 import { workerData } from "node:worker_threads"
-import { register } from "tsx/esm/api"
 
-register()
+if (workerData.entry.endsWith(".ts")) {
+  const { register } = await import("tsx/esm/api")
+  register()
+}
 await import(workerData.entry)
