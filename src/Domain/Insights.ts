@@ -103,14 +103,10 @@ export const Finding = Schema.Struct({
   citations: Schema.Array(CitedMessage)
 }).annotations({ identifier: "InsightFinding" })
 
+/** A report as the owner reads it: the stored one with its citations expanded to the messages. */
 export const InsightContent = Schema.Struct({
-  summary: Schema.String,
-  findings: Schema.Array(Finding),
-  confidence: Confidence,
-  mode: InsightMode,
-  model: Schema.String,
-  evidence_messages: Schema.Int,
-  generated_at: Schema.String
+  ...StoredContent.fields,
+  findings: Schema.Array(Finding)
 }).annotations({ identifier: "InsightContent" })
 
 export const Insight = Schema.Struct({

@@ -6,7 +6,8 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 import { wallClockSql } from "../Database.js"
-import { InsightStatus, StoredContent } from "../Domain/Insights.js"
+import { Insight, InsightStatus, StoredContent } from "../Domain/Insights.js"
+import { JobStatus } from "../Worker/Jobs.js"
 import { CitedMessage } from "../Domain/Rag.js"
 
 /** The job kind of insight generation; jobs are read back by it. */
@@ -40,21 +41,14 @@ export type WorkRow = typeof WorkRow.Type
 
 /** A row as the chat's insights list shows it. */
 export const ListedRow = Schema.Struct({
-  id: Schema.String,
-  insight_type_id: Schema.String,
-  name: Schema.String,
-  category_id: Schema.String,
-  credit_cost: Schema.Int,
-  status: InsightStatus,
+  ...Insight.fields,
   content: Schema.NullOr(StoredContent),
-  error: Schema.NullOr(Schema.String),
-  job_id: Schema.NullOr(Schema.String),
   updated_at: Schema.DateFromSelf
 })
 
 export const JobRecord = Schema.Struct({
   id: Schema.String,
-  status: Schema.Literal("queued", "running", "succeeded", "failed", "cancelled"),
+  status: JobStatus.fields.status,
   chat_id: Schema.String,
   category_id: Schema.String,
   created_at: Schema.DateFromSelf,
