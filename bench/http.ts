@@ -17,7 +17,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { webcrypto } from "node:crypto"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
-import { connect, createServer as createTcpServer } from "node:net"
+import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -184,14 +184,6 @@ const option = (name: string, fallback: number) => {
   return at < 0 ? fallback : Number(process.argv[at + 1])
 }
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createTcpServer().listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const waitFor = async (ready: () => Promise<boolean>, child: ChildProcess, what: string) => {
@@ -281,7 +273,7 @@ const summarise = (label: string, runs: ReadonlyArray<Run>, percentile: (s: Read
 }
 
 const main = async () => {
-  const { admin, adminUrl, cpuMsOf, memoryOf, percentile, startCommand, withDatabase } = await import("./support.js")
+  const { admin, adminUrl, cpuMsOf, freePort, memoryOf, percentile, startCommand, withDatabase } = await import("./support.js")
   /** A run against the process `pid`, with the CPU time it spent answering. */
   const measured = async (pid: number, port: number, requests: ReadonlyArray<Buffer>, total: number, concurrency: number) => {
     const cpu = cpuMsOf(pid)

@@ -7,26 +7,17 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Redacted } from "effect"
 import * as Pg from "pg"
 import { signToken } from "../src/Auth.js"
-import { admin, adminUrl, percentile, withDatabase } from "./support.js"
+import { admin, adminUrl, freePort, percentile, withDatabase } from "./support.js"
 
 const out = (line: string) => process.stdout.write(`${line}\n`)
 const count = Number(process.argv[2] ?? 1_000_000)
 const database = `chatsight_bench_ingest_${process.pid}`
 const secret = "bench-secret-bench-secret-bench-secret"
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
 
 const waitForHealth = async (base: string, server: ChildProcess) => {
   for (let i = 0; i < 240; i++) {

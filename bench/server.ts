@@ -5,23 +5,17 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
-import { createServer } from "node:net"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Data, Effect, Option, Schema } from "effect"
-import { startCommand } from "./support.js"
+import { freePort as freePortNow, startCommand } from "./support.js"
 
 export class ServerError extends Data.TaggedError("ServerError")<{ readonly message: string }> {}
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 
 /** A port nobody listens on now, on loopback. */
-export const freePort = Effect.async<number>((resume) => {
-  const probe = createServer().listen(0, "127.0.0.1", () => {
-    const address = probe.address()
-    probe.close(() => resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 0)))
-  })
-})
+export const freePort = Effect.promise(freePortNow)
 
 /** A log line the server wrote at warning level or above, with when it arrived (bench clock, ms). */
 export interface LogLine {

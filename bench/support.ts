@@ -1,6 +1,7 @@
 /** What the benchmarks share: the server they run on, a scratch database dropped afterwards, percentiles. */
 import { Effect, Layer, Redacted } from "effect"
 import { readFileSync } from "node:fs"
+import { createServer } from "node:net"
 import * as Pg from "pg"
 import { DatabaseConfig } from "../src/Config.js"
 import * as Pool from "../src/Database/Pool.js"
@@ -76,3 +77,12 @@ export const startCommand = (): { readonly prestart: string | undefined; readonl
   if (start === undefined) throw new Error("package.json has no start script")
   return { prestart: script("prestart"), start }
 }
+
+/** A port nobody listens on now, on loopback: the OS picks one, and it is released at once. */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const address = probe.address()
+      probe.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+    })
+  })
