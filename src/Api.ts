@@ -17,6 +17,7 @@ import {
 } from "./Domain/Errors.js"
 import { HealthApi } from "./Health/Api.js"
 import { InsightsApi } from "./Insights/Api.js"
+import { PaymentsApi } from "./Payments/Api.js"
 import { UsersApi } from "./Users/Api.js"
 import { version } from "./Domain/Version.js"
 
@@ -28,6 +29,7 @@ export class Api extends HttpApi.make("chatsight")
   .add(ChatsApi)
   .add(RagApi)
   .add(InsightsApi)
+  .add(PaymentsApi)
   .addError(httpError(ValidationError))
   .addError(httpError(PayloadTooLarge))
   .addError(httpError(DatabaseError))

@@ -1,7 +1,7 @@
 /**
  * The background work of an instance: the worker with every job handler registered (purging deleted
- * chats, embedding chats, generating insight reports), and the start-up sweep that queues chats the
- * configured embedder lacks.
+ * chats, embedding chats, generating insight reports, reconciling payments), the start-up sweep that
+ * queues chats the configured embedder lacks, and the timer that enqueues payment reconciliation.
  * A new kind of job is registered here.
  */
 import { Effect, Layer } from "effect"
@@ -18,16 +18,27 @@ import { GenerateInsights } from "./Insights/Generate.js"
 import { InsightsRepo } from "./Insights/Repo.js"
 import { Credits } from "./Credits.js"
 import { Retrieval } from "./Rag/Retrieval.js"
+import { Payments } from "./Payments.js"
+import { PaymentProvidersLive } from "./Payments/Providers.js"
+import { ReconcilePayments, ReconcileScheduleLive } from "./Payments/Reconcile.js"
 import { Worker } from "./Worker.js"
 import { JobHandlers } from "./Worker/Handler.js"
 import { Jobs } from "./Worker/Jobs.js"
 
 /** The job handlers this instance runs, with what they need. */
 export const JobHandlersLive = JobHandlers.layer<
-  ChatsRepo | ChatAccess | ChunksRepo | Llm | Vector | InsightsRepo | Credits | Retrieval
->(PurgeChat, EmbedChat, GenerateInsights).pipe(
-  Layer.provide([ChatsRepo.Default, ChatAccess.Default, ChunksRepo.Default, InsightsRepo.Default, Credits.Default, Retrieval.Default]),
-  Layer.provide([LlmLive, VectorLive])
+  ChatsRepo | ChatAccess | ChunksRepo | Llm | Vector | InsightsRepo | Credits | Retrieval | Payments
+>(PurgeChat, EmbedChat, GenerateInsights, ReconcilePayments).pipe(
+  Layer.provide([
+    ChatsRepo.Default,
+    ChatAccess.Default,
+    ChunksRepo.Default,
+    InsightsRepo.Default,
+    Credits.Default,
+    Retrieval.Default,
+    Payments.Default
+  ]),
+  Layer.provide([LlmLive, VectorLive, PaymentProvidersLive])
 )
 
 /** The worker running every registered job kind. */
@@ -40,3 +51,6 @@ export const EmbedMissingLive = Layer.effectDiscard(
     Effect.forkDaemon
   )
 ).pipe(Layer.provide([ChunksRepo.Default, Jobs.Default, LlmLive]))
+
+/** Enqueues a payment reconciliation pass every PAYMENTS_RECONCILE_INTERVAL. */
+export const PaymentsReconcileLive = ReconcileScheduleLive.pipe(Layer.provide(Jobs.Default))

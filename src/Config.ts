@@ -176,3 +176,37 @@ export const RateLimitConfig = Config.all({
   questions: ratePolicy("questions", "RATE_LIMIT_QUESTIONS", "30/1 minute"),
   public: ratePolicy("public", "RATE_LIMIT_PUBLIC", "120/1 minute")
 })
+
+/**
+ * Payment providers. A provider is on when all its settings are present; otherwise its routes answer 503
+ * naming what is missing. The API URLs point the SDKs elsewhere (the local doubles in `test/`).
+ */
+export const PaymentsConfig = Config.all({
+  stripe: Config.all({
+    secretKey: Config.option(Config.redacted("STRIPE_SECRET_KEY")),
+    webhookSecret: Config.option(Config.redacted("STRIPE_WEBHOOK_SECRET")),
+    apiUrl: Config.option(Config.url("STRIPE_API_URL"))
+  }),
+  razorpay: Config.all({
+    keyId: Config.option(Config.string("RAZORPAY_KEY_ID")),
+    keySecret: Config.option(Config.redacted("RAZORPAY_KEY_SECRET")),
+    webhookSecret: Config.option(Config.redacted("RAZORPAY_WEBHOOK_SECRET")),
+    apiUrl: Config.option(Config.url("RAZORPAY_API_URL"))
+  }),
+  /** Where Stripe's Checkout sends the buyer after paying, and after giving up (`{ORDER_ID}` is replaced). */
+  successUrl: Config.string("PAYMENTS_SUCCESS_URL").pipe(
+    Config.withDefault("http://localhost:8000/?payment=success&order_id={ORDER_ID}")
+  ),
+  cancelUrl: Config.string("PAYMENTS_CANCEL_URL").pipe(
+    Config.withDefault("http://localhost:8000/?payment=cancelled&order_id={ORDER_ID}")
+  ),
+  /** A provider call slower than this fails the order creation (503) or the reconciliation of one order. */
+  providerTimeout: duration("PAYMENTS_PROVIDER_TIMEOUT", "20 seconds"),
+  /** How often reconciliation runs, and how old an order still waiting must be before the provider is asked. */
+  reconcileInterval: duration("PAYMENTS_RECONCILE_INTERVAL", "5 minutes"),
+  reconcileAfter: duration("PAYMENTS_RECONCILE_AFTER", "15 minutes"),
+  /** An event left unapplied this long (its delivery died midway, or it waits for its payment) is applied by reconciliation. */
+  retryEventsAfter: duration("PAYMENTS_RETRY_EVENTS_AFTER", "1 minute"),
+  /** An order nobody paid is expired this long after its creation (Stripe's sessions expire after 24 h). */
+  expireAfter: duration("PAYMENTS_EXPIRE_AFTER", "25 hours")
+})

@@ -43,7 +43,7 @@ export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
         const { credit_balance } = yield* repo.lockBalance(entry.userId).pipe(
           orFail(() => noAccount(entry.userId))
         )
-        const delta = kind === "charge" ? -entry.amount : entry.amount
+        const delta = kind === "charge" || kind === "reversal" ? -entry.amount : entry.amount
         const existing = yield* repo.findByReference({ userId: entry.userId, reference: entry.reference })
         if (Option.isSome(existing)) {
           if (existing.value.kind !== kind || existing.value.amount !== delta) {
@@ -86,6 +86,24 @@ export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
 
     /** Takes credits, or fails with `InsufficientCredits` and takes nothing. */
     const charge = (entry: Entry) => post("charge", entry)
+
+    /** Adds the credits of a paid order. */
+    const purchase = (entry: Entry) => post("purchase", entry)
+
+    /**
+     * Takes back up to `entry.amount` credits of a refunded or disputed purchase, as many as the balance
+     * holds (it never goes below zero); answers how many it took. Nothing is written when it takes none.
+     */
+    const reclaim = (entry: Entry) =>
+      Effect.gen(function*() {
+        const { credit_balance } = yield* repo.lockBalance(entry.userId).pipe(orFail(() => noAccount(entry.userId)))
+        const earlier = yield* repo.findByReference({ userId: entry.userId, reference: entry.reference })
+        if (Option.isSome(earlier)) return { taken: -earlier.value.amount, balance: credit_balance }
+        const taken = Math.min(credit_balance, entry.amount)
+        if (taken === 0) return { taken, balance: credit_balance }
+        const posted = yield* post("reversal", { ...entry, amount: taken })
+        return { taken: -posted.transaction.amount, balance: posted.balance }
+      }).pipe(db.withLockRetry)
 
     /** Returns the credits of an earlier charge, once: its reference is derived from the charge's. */
     const refund = (input: { readonly userId: string; readonly chargeReference: string; readonly description: string }) =>
@@ -132,7 +150,7 @@ export class Credits extends Effect.Service<Credits>()("chatsight/Credits", {
         Effect.map(({ ledger, stored }) => ({ stored: stored.balance, ledger }))
       )
 
-    return { grant, charge, refund, balance, transactions, packages, audit } as const
+    return { grant, charge, refund, purchase, reclaim, balance, transactions, packages, audit } as const
   }),
   dependencies: [CreditsRepo.Default]
 }) {}

@@ -18,6 +18,7 @@ import { IngestConfig, ServerConfig } from "./Config.js"
 import { HttpCreditsLive } from "./Credits/Http.js"
 import { HttpHealthLive } from "./Health/Http.js"
 import { HttpInsightsLive } from "./Insights/Http.js"
+import { HttpPaymentsLive } from "./Payments/Http.js"
 import { edge, RenderFailuresLive } from "./Http/Middleware.js"
 import { cleanOpenApi } from "./Http/OpenApiCleanup.js"
 import { bodyTypes } from "./Http/Routes.js"
@@ -33,7 +34,7 @@ const ChatHooksLive = ChatHooks.layer(queueEmbedding).pipe(Layer.provide(Jobs.De
 const ServedApi = Api.annotate(OpenApi.Transform, cleanOpenApi)
 
 const ApiLive = HttpApiBuilder.api(ServedApi).pipe(
-  Layer.provide([HttpHealthLive, HttpUsersLive, HttpCatalogLive, HttpCreditsLive, HttpChatsLive, HttpRagLive, HttpInsightsLive]),
+  Layer.provide([HttpHealthLive, HttpUsersLive, HttpCatalogLive, HttpCreditsLive, HttpChatsLive, HttpRagLive, HttpInsightsLive, HttpPaymentsLive]),
   Layer.provide([AuthenticationLive, ChatHooksLive, RateLimitsLive]),
   Layer.provide([LlmLive, VectorLive])
 )

@@ -166,8 +166,8 @@ layer(Env)("migrations on an empty database", (it) => {
     Effect.gen(function*() {
       const { sql } = yield* fixtures
       const insert = (provider: string) =>
-        sql`INSERT INTO payment_events (provider, provider_event_id, event_type, payload)
-            VALUES (${provider}, 'evt_123', 'payment.succeeded', '{}')`
+        sql`INSERT INTO payment_events (provider, provider_event_id, event_type, payload, change)
+            VALUES (${provider}, 'evt_123', 'payment.succeeded', '{}', '{"_tag":"Ignored","reason":"test"}')`
       yield* insert("stripe")
       expect(yield* refusal(insert("stripe"))).toBe(uniqueViolation)
       yield* insert("razorpay")

@@ -1,7 +1,8 @@
 /** Credits: the ledger entries, balances and packages, as stored and as shown. */
 import { Schema } from "effect"
 
-export const CreditKind = Schema.Literal("grant", "charge", "refund", "purchase")
+/** A `reversal` takes back credits of a refunded or disputed purchase; it and `charge` are negative. */
+export const CreditKind = Schema.Literal("grant", "charge", "refund", "purchase", "reversal")
 export type CreditKind = typeof CreditKind.Type
 
 /** A business reference: what a ledger entry is for, unique per user (`welcome`, `insight:<chat>:<type>`). */
@@ -11,7 +12,7 @@ const transactionFields = {
   /** The ledger's own id; also the pagination cursor. */
   id: Schema.String,
   kind: CreditKind,
-  /** Signed: negative for charges. */
+  /** Signed: negative for charges and reversals. */
   amount: Schema.Int,
   balance_after: Schema.Int,
   reference: Reference,

@@ -116,6 +116,20 @@ export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>
   HttpApiSchema.annotations({ status: 503, description: "An outside service is unavailable; retry after the Retry-After header" })
 ) {}
 
+/** A webhook whose signature does not verify (missing, made with another secret, stale, or over another body). */
+export class InvalidSignature extends Schema.TaggedError<InvalidSignature>()(
+  "InvalidSignature",
+  fields,
+  HttpApiSchema.annotations({ status: 400, description: "The webhook's signature does not verify; nothing was recorded" })
+) {}
+
+/** A payment provider this instance has no keys for; the message names the missing settings. */
+export class PaymentsUnavailable extends Schema.TaggedError<PaymentsUnavailable>()(
+  "PaymentsUnavailable",
+  fields,
+  HttpApiSchema.annotations({ status: 503, description: "Payments with this provider are not configured on this server" })
+) {}
+
 type ErrorClass<A, I> = Schema.Schema<A, I> & {
   readonly _tag: string
   readonly fields: Schema.Struct.Fields
@@ -215,7 +229,9 @@ export const ApiErrors = [
   InternalError,
   LockTimeout,
   ServiceUnavailable,
-  UpstreamUnavailable
+  UpstreamUnavailable,
+  InvalidSignature,
+  PaymentsUnavailable
 ] as const
 
 export type ApiError = InstanceType<(typeof ApiErrors)[number]>
