@@ -65,6 +65,9 @@ export class Database extends Effect.Service<Database>()("chatsight/Database", {
 
     const inTransaction = Effect.map(Effect.serviceOption(SqlClient.TransactionConnection), Option.isSome)
 
+    const lockNotAvailable = <T>(error: T): error is Extract<T, SqlError> => isLockNotAvailable(error)
+    const lockBusy = new LockTimeout({ message: "The record is busy; please retry shortly" })
+
     const serializationRetry = backoff({ base: "10 millis", retries: 5 })
 
     // Logged only when the schedule goes on: its last step decides to stop and sleeps nothing.
@@ -102,13 +105,16 @@ export class Database extends Effect.Service<Database>()("chatsight/Database", {
      */
     const withLockRetry = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       Effect.flatMap(inTransaction, (inside): Effect.Effect<A, E | SqlError | LockTimeout, R> =>
-        inside ? effect : transactionRaw(effect).pipe(
-          Effect.retry({ schedule: lockSchedule, while: isLockNotAvailable }),
-          Effect.catchIf(isLockNotAvailable, () =>
-            Effect.logWarning("Row lock still busy after retries; giving up").pipe(
-              Effect.zipRight(Effect.fail(new LockTimeout({ message: "The record is busy; please retry shortly" })))
-            ))
-        )).pipe(orDatabaseError, Effect.withSpan("Database.withLockRetry"))
+        inside
+          // Joined: a busy lock fails the block as LockTimeout, which the outermost block retries whole.
+          ? Effect.catchIf(effect, lockNotAvailable, () => Effect.fail(lockBusy))
+          : transactionRaw(effect).pipe(
+            Effect.retry({ schedule: lockSchedule, while: (error) => isLockNotAvailable(error) || error instanceof LockTimeout }),
+            Effect.catchIf(isLockNotAvailable, () =>
+              Effect.logWarning("Row lock still busy after retries; giving up").pipe(
+                Effect.zipRight(Effect.fail(lockBusy))
+              ))
+          )).pipe(orDatabaseError, Effect.withSpan("Database.withLockRetry"))
 
     /** Answers whether the database serves a query within the timeout. */
     const ping = (timeout: Duration.DurationInput) =>

@@ -182,6 +182,23 @@ it.effect("Database.withLockRetry reruns the whole transaction on a busy lock, t
     expect(statements.filter((statement) => statement === "COMMIT")).toHaveLength(0)
   }))
 
+it.effect("a busy lock inside a nested withLockRetry block reruns the outermost transaction, then fails with LockTimeout", () =>
+  Effect.gen(function*() {
+    const record = { lockAttempts: new Array<number>(), statements: new Array<string>() }
+    const fiber = yield* Effect.gen(function*() {
+      const db = yield* Database
+      const sql = yield* SqlClient.SqlClient
+      const inner = db.withLockRetry(sql`SELECT credit_balance FROM users WHERE id = ${"u1"} FOR UPDATE NOWAIT`)
+      return yield* db.withLockRetry(Effect.zipRight(sql`SELECT 1`, inner))
+    }).pipe(Effect.either, Effect.provide(DatabaseAlwaysLocked(record)), Effect.fork)
+    const result = yield* advanceUntilDone(fiber, 5_000)
+    expect(Either.isLeft(result) && result.left._tag).toBe("LockTimeout")
+    // The whole outer transaction ran 5 times; the inner block never made a transaction of its own.
+    expect(record.lockAttempts).toHaveLength(5)
+    expect(record.statements.filter((statement) => statement === "BEGIN")).toHaveLength(5)
+    expect(record.statements.filter((statement) => statement === "ROLLBACK")).toHaveLength(5)
+  }))
+
 it.effect("Database.withLockRetry logs one warning per retry it makes, announcing the delay it then waits, and one when it gives up", () =>
   Effect.gen(function*() {
     const { lines, lockAttempts } = yield* lockedOnBusyRow
