@@ -4,8 +4,7 @@
  */
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Redacted, Schema } from "effect"
-import * as Pg from "pg"
-import { freePort, type ServerProcess, startServer } from "./support/serverProcess.js"
+import { freePort, query, type ServerProcess, startServer } from "./support/serverProcess.js"
 import { audience, issuer, needsPostgres, onPostgres, scratchDatabase, testSecret, tokenFor } from "./support/TestApp.js"
 
 const people = ["Ana Ferreira", "Bruno Costa", "Carla Mendes"]
@@ -63,18 +62,6 @@ const untilHealthy = (base: string, server: ServerProcess) =>
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
     throw new Error(`the server did not become healthy:\n${server.output()}`)
-  })
-
-const query = (url: string, text: string) =>
-  Effect.promise(async () => {
-    const client = new Pg.Client({ connectionString: url })
-    await client.connect()
-    try {
-      const rows: Array<Record<string, unknown>> = (await client.query(text)).rows
-      return rows
-    } finally {
-      await client.end()
-    }
   })
 
 layer(Layer.empty, { excludeTestServices: true })("a server killed while embedding", (it) => {

@@ -6,52 +6,10 @@
  */
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Redacted, Schema } from "effect"
-import * as Pg from "pg"
 import { fakeGemini } from "./support/fakeGemini.js"
 import { insightChatFile } from "./support/insightChat.js"
-import { freePort, startServer } from "./support/serverProcess.js"
+import { freePort, http, query, startServer, until } from "./support/serverProcess.js"
 import { audience, issuer, needsPostgres, onPostgres, scratchDatabase, testSecret, tokenFor } from "./support/TestApp.js"
-
-const query = <A extends Pg.QueryResultRow>(url: string, text: string, values: ReadonlyArray<unknown> = []) =>
-  Effect.promise(async () => {
-    const db = new Pg.Client({ connectionString: url })
-    await db.connect()
-    try {
-      return (await db.query<A>(text, [...values])).rows
-    } finally {
-      await db.end()
-    }
-  })
-
-/** One JSON exchange with the server process; a failure to get any reply is the error. */
-const http = (url: string, init: { readonly method?: string; readonly token: string; readonly body?: FormData; readonly json?: unknown }) =>
-  Effect.tryPromise({
-    try: async () => {
-      const response = await fetch(url, {
-        method: init.method ?? "GET",
-        headers: {
-          authorization: `Bearer ${init.token}`,
-          ...(init.json === undefined ? {} : { "content-type": "application/json" })
-        },
-        ...(init.json === undefined ? init.body === undefined ? {} : { body: init.body } : { body: JSON.stringify(init.json) })
-      })
-      const body: unknown = await response.json()
-      return { status: response.status, body }
-    },
-    catch: (error) => error
-  })
-
-/** Polls until `done`, every 100 ms, for at most `seconds`; dies with `what` otherwise. */
-const until = <A, E, R>(what: string, seconds: number, probe: Effect.Effect<A, E, R>, done: (a: A) => boolean) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + seconds * 1000
-    while (Date.now() < deadline) {
-      const value = yield* Effect.either(probe)
-      if (value._tag === "Right" && done(value.right)) return value.right
-      yield* Effect.sleep("100 millis")
-    }
-    return yield* Effect.dieMessage(`Timed out waiting for ${what}`)
-  })
 
 const Id = Schema.Struct({ id: Schema.String })
 const JobId = Schema.Struct({ job_id: Schema.String })

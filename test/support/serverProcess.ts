@@ -4,6 +4,7 @@ import { Effect } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
+import * as Pg from "pg"
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url))
 
@@ -69,3 +70,45 @@ export const startServer = (env: Record<string, string>) =>
         }
       })
   )
+
+/** Runs one statement on the database at `url` with a connection of its own. */
+export const query = <A extends Pg.QueryResultRow>(url: string, text: string, values: ReadonlyArray<unknown> = []) =>
+  Effect.promise(async () => {
+    const db = new Pg.Client({ connectionString: url })
+    await db.connect()
+    try {
+      return (await db.query<A>(text, [...values])).rows
+    } finally {
+      await db.end()
+    }
+  })
+
+/** One JSON exchange with the server process; a failure to get any reply is the error. */
+export const http = (url: string, init: { readonly method?: string; readonly token: string; readonly body?: FormData; readonly json?: unknown }) =>
+  Effect.tryPromise({
+    try: async () => {
+      const response = await fetch(url, {
+        method: init.method ?? "GET",
+        headers: {
+          authorization: `Bearer ${init.token}`,
+          ...(init.json === undefined ? {} : { "content-type": "application/json" })
+        },
+        ...(init.json === undefined ? init.body === undefined ? {} : { body: init.body } : { body: JSON.stringify(init.json) })
+      })
+      const body: unknown = await response.json()
+      return { status: response.status, body }
+    },
+    catch: (error) => error
+  })
+
+/** Polls until `done`, every 100 ms, for at most `seconds`; dies with `what` otherwise. */
+export const until = <A, E, R>(what: string, seconds: number, probe: Effect.Effect<A, E, R>, done: (a: A) => boolean) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + seconds * 1000
+    while (Date.now() < deadline) {
+      const value = yield* Effect.either(probe)
+      if (value._tag === "Right" && done(value.right)) return value.right
+      yield* Effect.sleep("100 millis")
+    }
+    return yield* Effect.dieMessage(`Timed out waiting for ${what}`)
+  })
