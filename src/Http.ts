@@ -3,7 +3,7 @@
  * browsable UI at `/docs`, and the edge middleware. It needs an `HttpServer` (Node's in `main.ts`, a
  * random port in tests) and the `Database`.
  */
-import { HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer, OpenApi } from "@effect/platform"
+import { Headers, HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer, OpenApi } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { Api } from "./Api.js"
 import { AuthenticationLive } from "./Auth/Http.js"
@@ -56,5 +56,14 @@ export const HttpAppLive = Layer.unwrapEffect(
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/docs/openapi.json" })),
   Layer.provide(RenderFailuresLive),
   Layer.provide(ApiLive),
-  HttpServer.withLogAddress
+  HttpServer.withLogAddress,
+  // Request headers are span attributes: credentials and webhook signatures are written as <redacted>.
+  Layer.locally(Headers.currentRedactedNames, [
+    "authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "stripe-signature",
+    "x-razorpay-signature"
+  ])
 )

@@ -9,7 +9,7 @@
  * stack trace or SQL in it; a missing or bad token is a 401; another user's resource is a 404.
  */
 import { expect, layer } from "@effect/vitest"
-import { Effect, Option, Redacted, Schema } from "effect"
+import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { readFileSync } from "node:fs"
 import {
@@ -20,6 +20,7 @@ import {
   tokenFor,
   upload
 } from "./support/TestApp.js"
+import { paymentsEnv, startDoubles } from "./support/payments.js"
 
 // ---------------------------------------------------------------------------------------------------
 // The document, decoded as far as the walk reads it
@@ -145,6 +146,7 @@ interface World {
   readonly chatId: string
   readonly conversationId: string
   readonly categoryId: string
+  readonly orderId: string
 }
 
 /** Example valid values by parameter or property name; `owned` ones belong to the owner (a stranger gets 404). */
@@ -152,6 +154,9 @@ const examples = (world: World): Record<string, { readonly value: unknown; reado
   chat_id: { value: world.chatId, owned: true },
   conversation_id: { value: world.conversationId, owned: true },
   category_id: { value: world.categoryId },
+  order_id: { value: world.orderId, owned: true },
+  package_id: { value: "starter" },
+  currency: { value: "USD" },
   question: { value: "Who has the shed key?" },
   display_name: { value: "Walked" },
   // Valid calls run after the malformed ones: false leaves the owner's chat private, so that its
@@ -457,9 +462,14 @@ const walk = (doc: Document, world: World, endpoint: Endpoint) =>
         }
       }
     }
-    // And the request as it should be, by the owner: the examples themselves are valid.
+    // And the request as it should be, by the owner: the examples themselves are valid. A payment
+    // webhook is valid only signed by its provider (payments-webhooks.test.ts sends those): unsigned, a 400.
     const valid = yield* count(run(base("valid, by its owner", world.owner), "any"))
-    expect([400, 401, 415], `${name}, valid: ${JSON.stringify(valid.body).slice(0, 300)}`).not.toContain(valid.status)
+    if (path.startsWith("/api/payments/webhooks/")) {
+      expect(valid.body, `${name}, unsigned`).toMatchObject({ error: { code: "invalid_signature" } })
+    } else {
+      expect([400, 401, 415], `${name}, valid: ${JSON.stringify(valid.body).slice(0, 300)}`).not.toContain(valid.status)
+    }
     return requests
   })
 
@@ -483,11 +493,19 @@ const makeWorld = Effect.gen(function*() {
   const categories = yield* call("GET", "/api/categories")
   const categoryId = Schema.decodeUnknownSync(Schema.Struct({ data: Schema.NonEmptyArray(Schema.Struct({ id: Schema.String })) }))(categories.body)
     .data[0].id
-  return { owner, stranger, chatId, conversationId, categoryId }
+  const ordered = yield* call("POST", "/api/payments/orders", { token: owner, json: { package_id: "starter", provider: "stripe" } })
+  expect(ordered.status).toBe(201)
+  const orderId = Schema.decodeUnknownSync(Schema.Struct({ id: Schema.String }))(ordered.body).id
+  return { owner, stranger, chatId, conversationId, categoryId, orderId }
 })
 
 // Rate limits off: the walk sends hundreds of requests as one user, and is about what each one gets.
-layer(TestAppOnNodeServer({ RATE_LIMITS: "false" }), { excludeTestServices: true })("the OpenAPI document, walked", (it) => {
+// Payments on, against the providers' doubles, so that their routes are walked as they really serve.
+const WalkedApp = Layer.unwrapScoped(
+  Effect.map(startDoubles, (doubles) => TestAppOnNodeServer({ RATE_LIMITS: "false", ...paymentsEnv(doubles) }))
+)
+
+layer(WalkedApp, { excludeTestServices: true })("the OpenAPI document, walked", (it) => {
   it.effect("every operation refuses what it cannot take with a 4xx in the one error shape, never a 5xx", () =>
     Effect.gen(function*() {
       const doc = yield* fetchDocument

@@ -7,15 +7,18 @@ import { expect, layer } from "@effect/vitest"
 import { SpanKind } from "@opentelemetry/api"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Effect, Layer } from "effect"
+import { buyer, createOrder, deliverStripe, Doubles, PaymentsApp } from "./support/payments.js"
 import { client, TestApp, tokenFor } from "./support/TestApp.js"
 
-const exporter = new InMemorySpanExporter()
+/** An SDK exporting each span as it ends into `exporter` (one per layer: its shutdown stops the exporter). */
+const tracingInto = (exporter: InMemorySpanExporter) =>
+  NodeSdk.layer(() => ({
+    resource: { serviceName: "chatsight-test" },
+    spanProcessor: new SimpleSpanProcessor(exporter)
+  }))
 
-const TracingTest = NodeSdk.layer(() => ({
-  resource: { serviceName: "chatsight-test" },
-  // Exports each span as it ends, into memory.
-  spanProcessor: new SimpleSpanProcessor(exporter)
-}))
+const exporter = new InMemorySpanExporter()
+const paymentsExporter = new InMemorySpanExporter()
 
 /** The spans from `span` up to the root of its trace, as far as they were exported. */
 const ancestry = (span: ReadableSpan, spans: ReadonlyArray<ReadableSpan>): ReadonlyArray<ReadableSpan> => {
@@ -38,10 +41,10 @@ const isServerSpanOf = (route: string, requestId: string) => (span: ReadableSpan
  * The server span of a request, once it has ended and been exported (the client may read the reply
  * a moment before the server's span is closed).
  */
-const serverSpan = (route: string, requestId: string) =>
+const serverSpan = (route: string, requestId: string, spansOf: InMemorySpanExporter = exporter) =>
   Effect.gen(function*() {
     for (let attempt = 0; attempt < 100; attempt++) {
-      const found = exporter.getFinishedSpans().find(isServerSpanOf(route, requestId))
+      const found = spansOf.getFinishedSpans().find(isServerSpanOf(route, requestId))
       if (found !== undefined) return found
       yield* Effect.sleep("20 millis")
     }
@@ -49,7 +52,7 @@ const serverSpan = (route: string, requestId: string) =>
   })
 
 // On the live clock (`excludeTestServices`), so that spans carry real times and the wait above ends.
-layer(TestApp().pipe(Layer.provide(TracingTest)), { excludeTestServices: true })("request traces", (it) => {
+layer(TestApp().pipe(Layer.provide(tracingInto(exporter))), { excludeTestServices: true })("request traces", (it) => {
   it.effect("a request produces a trace whose server span has the SQL spans of the request as descendants", () =>
     Effect.gen(function*() {
       const sub = "traced-user"
@@ -100,5 +103,32 @@ layer(TestApp().pipe(Layer.provide(TracingTest)), { excludeTestServices: true })
       )
       expect(storeSql.length).toBeGreaterThanOrEqual(1)
       expect(storeSql.every((span) => span.spanContext().traceId !== traceId)).toBe(true)
+    }))
+})
+
+layer(PaymentsApp().pipe(Layer.provide(tracingInto(paymentsExporter))), { excludeTestServices: true })("payment traces", (it) => {
+  it.effect("provider calls and webhook handling are spans with order and event ids; signatures are never recorded", () =>
+    Effect.gen(function*() {
+      const { stripe } = yield* Doubles
+      const token = yield* buyer("traced-buyer")
+      const order = yield* createOrder(token, { package_id: "starter", provider: "stripe" })
+      const event = stripe.pay(order.provider_order_id ?? "")
+      const header = stripe.sign(JSON.stringify(event))
+      const reply = yield* deliverStripe(event, { header })
+      expect(reply.status).toBe(200)
+      const server = yield* serverSpan("/api/payments/webhooks/stripe", reply.headers["x-request-id"] ?? "", paymentsExporter)
+      expect(server.attributes["http.request.header.stripe-signature"]).toBe("<redacted>")
+      const spans = paymentsExporter.getFinishedSpans()
+      const traceId = server.spanContext().traceId
+      const webhook = spans.find((span) => span.name === "Payments.webhook" && span.spanContext().traceId === traceId)
+      expect(webhook?.attributes).toMatchObject({ "payment.provider": "stripe", "payment.event_id": event.id })
+      expect(spans.some((span) => span.name === "Payments.receiveEvent" && span.spanContext().traceId === traceId)).toBe(true)
+      const call = spans.find((span) => span.name === "Payments.stripe.createCheckoutSession")
+      expect(call?.kind).toBe(SpanKind.CLIENT)
+      const signature = header.split(",")[1] ?? header
+      // The server's spans (the test's own client span of the delivery is not the server's to redact).
+      const servers = spans.filter((span) => span.kind !== SpanKind.CLIENT || span.name.startsWith("Payments."))
+      expect(servers.length).toBeGreaterThan(3)
+      for (const span of servers) expect(JSON.stringify(span.attributes)).not.toContain(signature)
     }))
 })
