@@ -153,7 +153,7 @@ export class PaymentsRepo extends Effect.Service<PaymentsRepo>()("chatsight/Paym
     /** Events of `provider` waiting for a payment that is now known: by its order, or by its payment id. */
     const heldFor = (provider: Provider, orderId: string, paymentId: string | null) =>
       sql<{ id: string }>`SELECT id::text AS id FROM payment_events
-        WHERE processed_at IS NULL AND provider = ${provider}
+        WHERE processed_at IS NULL AND outcome = 'held' AND provider = ${provider}
           AND (order_id = ${orderId}::uuid OR (${paymentId}::text IS NOT NULL AND payment_ref = ${paymentId}))
         ORDER BY id`.pipe(Effect.map((rows) => rows.map((row) => row.id)))
 
