@@ -208,8 +208,9 @@ export class Payments extends Effect.Service<Payments>()("chatsight/Payments", {
         }
         const provider = yield* providers.get(row.provider)
         const found = yield* provider.lookup({ id: row.id, providerOrderId: row.provider_order_id })
-        if (Option.isSome(found)) return yield* receiveFound(row, found.value)
-        if (tooOld && row.status === "created") yield* receiveFound(row, expired)
+        // Paid is news at any age; anything else past the expiry age ends the order as expired.
+        if (Option.isSome(found) && (found.value._tag === "Paid" || !tooOld)) return yield* receiveFound(row, found.value)
+        if (tooOld) yield* receiveFound(row, expired)
       }).pipe(
         orDatabaseError,
         Effect.catchTags({

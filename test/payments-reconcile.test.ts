@@ -90,6 +90,10 @@ layer(PaymentsApp({ PAYMENTS_RECONCILE_AFTER: "10 minutes", PAYMENTS_EXPIRE_AFTE
         yield* age(order.id, 60)
         yield* reconcileOnce
         expect((yield* orderOf(token, order.id)).status).toBe("created")
+        // A declined attempt, whose webhook was missed: the order is failed, and may still be paid.
+        razorpay.fail(order.provider_order_id ?? "")
+        yield* reconcileOnce
+        expect(yield* orderOf(token, order.id)).toMatchObject({ status: "failed", failure_reason: expect.stringContaining("declined") })
         yield* age(order.id, 26 * 60)
         yield* reconcileOnce
         expect((yield* orderOf(token, order.id)).status).toBe("expired")

@@ -175,12 +175,17 @@ export const makeRazorpay = (settings: RazorpaySettings): PaymentProvider => {
         client.orders.fetchPayments(order.providerOrderId)).pipe(
           Effect.map((collection) => {
             const payments = readPart(Schema.Struct({ items: Schema.Array(Payment) }), collection)
-            const captured = Either.isRight(payments)
-              ? payments.right.items.find((payment) => payment.status === "captured" || payment.status === "refunded")
-              : undefined
-            return captured === undefined
-              ? Option.none()
-              : Option.some(paid(captured, order.providerOrderId, order.id))
+            const items = Either.isRight(payments) ? payments.right.items : []
+            const captured = items.find((payment) => payment.status === "captured" || payment.status === "refunded")
+            if (captured !== undefined) return Option.some(paid(captured, order.providerOrderId, order.id))
+            // Failed attempts only: the buyer may still try again, and a later payment still credits.
+            const failed = items.find((payment) => payment.status === "failed")
+            return failed === undefined ? Option.none() : Option.some<PaymentChange>({
+              _tag: "Failed",
+              order_ref: order.id,
+              provider_order_id: order.providerOrderId,
+              reason: failed.error_description ?? "The payment failed"
+            })
           })
         )
   }
