@@ -9,15 +9,13 @@ import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import { expect, layer } from "@effect/vitest"
 import { SpanKind } from "@opentelemetry/api"
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
-import { Effect, FiberSet, Layer, Logger, Redacted, Schema } from "effect"
+import { Effect, FiberSet, Layer, Logger, Schema } from "effect"
 import { readFileSync } from "node:fs"
 import { connect } from "node:net"
 import {
-  audience,
   call,
   collectingLogger,
   errorShape,
-  issuer,
   type LogLine,
   needsPostgres,
   onPostgres,
@@ -28,13 +26,12 @@ import {
   serverPort,
   TestAppOnNodeServer,
   TestConfig,
-  testSecret,
   tokenFor,
   upload,
   waitFor
 } from "./support/TestApp.js"
 import { nodeServerOn } from "../src/Http/NodeServer.js"
-import { freePort, startServer } from "./support/serverProcess.js"
+import { freePort, serverEnv, startServer } from "./support/serverProcess.js"
 
 const group = new Uint8Array(readFileSync(new URL("./fixtures/whatsapp/android-24h-group.txt", import.meta.url)))
 
@@ -403,11 +400,7 @@ layer(Layer.empty, { excludeTestServices: true })("the server process starting",
         DB_MIGRATE: "false",
         // The flood below comes from one address: the public routes' limit would answer it 429.
         RATE_LIMITS: "false",
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        AUTH_JWT_SECRET: Redacted.value(testSecret),
-        AUTH_ISSUER: issuer,
-        AUTH_AUDIENCE: audience
+        ...serverEnv(port)
       })
       const running = () => server.child.exitCode === null && server.child.signalCode === null
       const base = `http://127.0.0.1:${port}`

@@ -3,9 +3,9 @@
  * again finishes the job, once its lease has expired, with no duplicate chunks or vectors.
  */
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Redacted, Schema } from "effect"
-import { freePort, query, type ServerProcess, startServer } from "./support/serverProcess.js"
-import { audience, issuer, needsPostgres, onPostgres, scratchDatabase, testSecret, tokenFor } from "./support/TestApp.js"
+import { Effect, Layer, Schema } from "effect"
+import { freePort, query, serverEnv, type ServerProcess, startServer } from "./support/serverProcess.js"
+import { needsPostgres, onPostgres, scratchDatabase, tokenFor } from "./support/TestApp.js"
 
 const people = ["Ana Ferreira", "Bruno Costa", "Carla Mendes"]
 const topics = [
@@ -73,12 +73,7 @@ layer(Layer.empty, { excludeTestServices: true })("a server killed while embeddi
         const port = yield* freePort
         const base = `http://127.0.0.1:${port}`
         const env = {
-          DATABASE_URL: url,
-          HOST: "127.0.0.1",
-          PORT: String(port),
-          AUTH_JWT_SECRET: Redacted.value(testSecret),
-          AUTH_ISSUER: issuer,
-          AUTH_AUDIENCE: audience,
+          ...serverEnv(port, url),
           WORKER_LEASE: "3 seconds",
           WORKER_POLL_INTERVAL: "200 millis"
         }

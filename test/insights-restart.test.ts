@@ -5,11 +5,11 @@
  * server in this process; it answers slowly so that the kill lands mid-generation.
  */
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Redacted, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import { fakeGemini } from "./support/fakeGemini.js"
 import { insightChatFile } from "./support/insightChat.js"
-import { freePort, http, query, startServer, until } from "./support/serverProcess.js"
-import { audience, issuer, needsPostgres, onPostgres, scratchDatabase, testSecret, tokenFor } from "./support/TestApp.js"
+import { freePort, http, query, serverEnv, startServer, until } from "./support/serverProcess.js"
+import { needsPostgres, onPostgres, scratchDatabase, tokenFor } from "./support/TestApp.js"
 
 const Id = Schema.Struct({ id: Schema.String })
 const JobId = Schema.Struct({ job_id: Schema.String })
@@ -23,12 +23,7 @@ layer(Layer.empty, { excludeTestServices: true })("insight generation across a c
       fake.answerWhen("Task (Power Balance)", "Prose, not JSON.")
       const database = yield* scratchDatabase({ fromTemplate: true })
       const env = (port: number) => ({
-        DATABASE_URL: database.url,
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        AUTH_JWT_SECRET: Redacted.value(testSecret),
-        AUTH_ISSUER: issuer,
-        AUTH_AUDIENCE: audience,
+        ...serverEnv(port, database.url),
         RATE_LIMITS: "false",
         GEMINI_API_KEY: "test-key",
         GEMINI_BASE_URL: fake.url,

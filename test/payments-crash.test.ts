@@ -5,11 +5,11 @@
  * session holds the order's row lock, so the crediting transaction keeps retrying.
  */
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Redacted, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import * as Pg from "pg"
 import { paymentsEnv, startDoubles } from "./support/payments.js"
-import { freePort, http, query, startServer, until } from "./support/serverProcess.js"
-import { audience, issuer, needsPostgres, onPostgres, scratchDatabase, testSecret, tokenFor } from "./support/TestApp.js"
+import { freePort, http, query, serverEnv, startServer, until } from "./support/serverProcess.js"
+import { needsPostgres, onPostgres, scratchDatabase, tokenFor } from "./support/TestApp.js"
 
 const Created = Schema.Struct({ id: Schema.String, provider_order_id: Schema.String })
 const Balance = Schema.Struct({ balance: Schema.Number })
@@ -22,12 +22,7 @@ layer(Layer.empty, { excludeTestServices: true })("a payment across a crash", (i
       const database = yield* scratchDatabase({ fromTemplate: true })
       const env = (port: number) => ({
         ...paymentsEnv(doubles),
-        DATABASE_URL: database.url,
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        AUTH_JWT_SECRET: Redacted.value(testSecret),
-        AUTH_ISSUER: issuer,
-        AUTH_AUDIENCE: audience,
+        ...serverEnv(port, database.url),
         RATE_LIMITS: "false",
         // A busy lock keeps the crediting transaction retrying for a minute: the window for the kill.
         LOCK_RETRY_MAX: "300",

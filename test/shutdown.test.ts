@@ -5,20 +5,17 @@
  * closes its pool and exits 0.
  */
 import { expect, layer } from "@effect/vitest"
-import { Effect, Fiber, Layer, Redacted } from "effect"
+import { Effect, Fiber, Layer } from "effect"
 import { connect } from "node:net"
 import * as Pg from "pg"
 import {
-  audience,
   backend,
-  issuer,
   needsPostgres,
   onPostgres,
   scratchDatabase,
-  testSecret,
   tokenFor
 } from "./support/TestApp.js"
-import { freePort, startServer } from "./support/serverProcess.js"
+import { freePort, serverEnv, startServer } from "./support/serverProcess.js"
 
 interface Reply {
   readonly status: number
@@ -113,12 +110,7 @@ layer(Layer.empty, { excludeTestServices: true })("the server process on SIGTERM
       const database = yield* scratchDatabase({ fromTemplate: false })
       const port = yield* freePort
       const server = yield* startServer({
-        DATABASE_URL: database.url,
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        AUTH_JWT_SECRET: Redacted.value(testSecret),
-        AUTH_ISSUER: issuer,
-        AUTH_AUDIENCE: audience,
+        ...serverEnv(port, database.url),
         LOCK_RETRY_MAX: "6",
         LOCK_RETRY_BASE_DELAY: "100 millis"
       })

@@ -29,9 +29,6 @@ export const UnlockRequest = Schema.Struct({
 })
 export type UnlockRequest = typeof UnlockRequest.Type
 
-/** The longest Idempotency-Key accepted (the table's limit). */
-export const IdempotencyKey = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(255))
-
 export const InsightRef = Schema.Struct({
   id: Schema.String,
   insight_type_id: Schema.String,

@@ -3,6 +3,7 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { Authentication } from "../Auth/Api.js"
 import { ChatId } from "../Domain/Chat.js"
+import { idempotencyHeaders } from "../Domain/Idempotency.js"
 import { Conflict, httpError, InsufficientCredits, LockTimeout, NotFound } from "../Domain/Errors.js"
 import {
   ChatInsights,
@@ -10,17 +11,12 @@ import {
   Generated,
   GenerateRequest,
   GenerationStarted,
-  IdempotencyKey,
   InsightJobStatus,
   Unlocked,
   UnlockRequest
 } from "../Domain/Insights.js"
 
-const IdempotencyHeaders = Schema.Struct({
-  "idempotency-key": Schema.optional(IdempotencyKey).annotations({
-    description: "Repeat the key to replay the stored answer; the same key with another body is a 409"
-  })
-})
+const IdempotencyHeaders = idempotencyHeaders("Repeat the key to replay the stored answer; the same key with another body is a 409")
 
 export class InsightsApi extends HttpApiGroup.make("insights")
   .add(

@@ -11,15 +11,13 @@ import {
   PaymentsUnavailable,
   UpstreamUnavailable
 } from "../Domain/Errors.js"
-import { IdempotencyKey } from "../Domain/Insights.js"
+import { idempotencyHeaders } from "../Domain/Idempotency.js"
 import { Page, PageParams } from "../Domain/Pagination.js"
 import { CreateOrderRequest, Order, OrderCursor, OrderDetail, WebhookReceived } from "../Domain/Payments.js"
 
-const IdempotencyHeaders = Schema.Struct({
-  "idempotency-key": Schema.optional(IdempotencyKey).annotations({
-    description: "Repeat the key to get the same order back; the same key for another package, provider or currency is a 409"
-  })
-})
+const IdempotencyHeaders = idempotencyHeaders(
+  "Repeat the key to get the same order back; the same key for another package, provider or currency is a 409"
+)
 
 const webhook = <const Name extends string>(name: Name, provider: "stripe" | "razorpay", header: string) =>
   HttpApiEndpoint.post(name, `/api/payments/webhooks/${provider}`)

@@ -1,12 +1,23 @@
 /** The real server as a child process (`src/main.ts`, started as in production), for tests of what
  * only a whole process shows: start-up, signals, a crash. */
-import { Effect } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
 import * as Pg from "pg"
+import { Effect, Redacted } from "effect"
+import { audience, issuer, testSecret } from "./TestApp.js"
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url))
+
+/** What every test server process is started with: loopback on `port`, the tests' token settings, and the database. */
+export const serverEnv = (port: number, databaseUrl?: string): Record<string, string> => ({
+  ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
+  HOST: "127.0.0.1",
+  PORT: String(port),
+  AUTH_JWT_SECRET: Redacted.value(testSecret),
+  AUTH_ISSUER: issuer,
+  AUTH_AUDIENCE: audience
+})
 
 /** A port nothing listens on: the OS picks one, and it is released at once. */
 export const freePort = Effect.promise(() =>
