@@ -124,7 +124,12 @@ export class TokenVerifier extends Effect.Service<TokenVerifier>()("chatsight/To
           const sub = str(payload.sub)
           return sub === null || sub.length > 255
             ? Effect.fail(new Unauthorized({ message: "The token names no valid subject" }))
-            : Effect.succeed<Claims>({ sub, email: str(payload.email), name: str(payload.name) })
+            : Effect.succeed<Claims>({
+              sub,
+              email: str(payload.email),
+              name: str(payload.name),
+              issuedAt: typeof payload.iat === "number" ? payload.iat : null
+            })
         }),
         // Every request runs this: no stack trace is captured for its span (a failure here is a 401, not a bug).
         Effect.withSpan("TokenVerifier.verify", { captureStackTrace: false })

@@ -21,14 +21,17 @@ import { Retrieval } from "./Rag/Retrieval.js"
 import { Payments } from "./Payments.js"
 import { PaymentProvidersLive } from "./Payments/Providers.js"
 import { ReconcilePayments, ReconcileScheduleLive } from "./Payments/Reconcile.js"
+import { EraseAccount } from "./Users/Erase.js"
+import { ErasureRepo } from "./Users/ErasureRepo.js"
+import type { Database } from "./Database.js"
 import { Worker } from "./Worker.js"
 import { JobHandlers } from "./Worker/Handler.js"
 import { Jobs } from "./Worker/Jobs.js"
 
 /** The job handlers this instance runs, with what they need. */
 export const JobHandlersLive = JobHandlers.layer<
-  ChatsRepo | ChatAccess | ChunksRepo | Llm | Vector | InsightsRepo | Credits | Retrieval | Payments
->(PurgeChat, EmbedChat, GenerateInsights, ReconcilePayments).pipe(
+  ChatsRepo | ChatAccess | ChunksRepo | Llm | Vector | InsightsRepo | Credits | Retrieval | Payments | ErasureRepo | Database
+>(PurgeChat, EmbedChat, GenerateInsights, ReconcilePayments, EraseAccount).pipe(
   Layer.provide([
     ChatsRepo.Default,
     ChatAccess.Default,
@@ -36,7 +39,8 @@ export const JobHandlersLive = JobHandlers.layer<
     InsightsRepo.Default,
     Credits.Default,
     Retrieval.Default,
-    Payments.Default
+    Payments.Default,
+    ErasureRepo.Default
   ]),
   Layer.provide([LlmLive, VectorLive, PaymentProvidersLive])
 )

@@ -1,22 +1,45 @@
 /**
  * Users: accounts are created on first login from the token's claims, and receive the configured
- * welcome credits exactly once (the ledger reference `welcome` sees to that, whatever the races).
+ * welcome credits exactly once (the ledger reference `welcome` sees to that, whatever the races; a
+ * subject whose earlier account was erased gets none). Erasure closes an account at once and queues
+ * the purge of everything it holds (`Users/Erase.ts`).
  */
 import { Effect } from "effect"
+import { createHash } from "node:crypto"
 import { CreditsConfig } from "./Config.js"
 import { Credits } from "./Credits.js"
 import { Database, orDatabaseError } from "./Database.js"
-import { Unauthorized } from "./Domain/Errors.js"
+import { type Erasure, type ErasureRow } from "./Domain/Erasure.js"
+import { NotFound, Unauthorized, ValidationError } from "./Domain/Errors.js"
 import { type Claims, noAccount } from "./Domain/User.js"
+import { EraseAccount } from "./Users/Erase.js"
+import { ErasureRepo } from "./Users/ErasureRepo.js"
 import { UsersRepo } from "./Users/Repo.js"
 import { orFail } from "./Domain/Found.js"
+import { Jobs } from "./Worker/Jobs.js"
 
 export const deletedAccount = () => new Unauthorized({ message: "This account has been deleted" })
+
+/** How an erasure remembers a subject: its sha256, never the subject itself. */
+export const subjectHash = (sub: string) => createHash("sha256").update(sub).digest("hex")
+
+const toErasure = (row: ErasureRow): Erasure => ({
+  id: row.id,
+  status: row.status,
+  counts: row.counts,
+  requested_at: row.requested_at,
+  finished_at: row.finished_at
+})
+
+/** Attempts of the purge: it must finish, so it outlasts long outages of the vector store. */
+const purgeAttempts = 25
 
 export class Users extends Effect.Service<Users>()("chatsight/Users", {
   effect: Effect.gen(function*() {
     const db = yield* Database
     const repo = yield* UsersRepo
+    const erasures = yield* ErasureRepo
+    const jobs = yield* Jobs
     const credits = yield* Credits
     const { welcomeCredits } = yield* CreditsConfig
 
@@ -32,7 +55,7 @@ export class Users extends Effect.Service<Users>()("chatsight/Users", {
         const current = email === user.email && name === user.name
           ? user
           : yield* repo.updateProfile({ id: user.id, email, name })
-        if (created && welcomeCredits > 0) {
+        if (created && welcomeCredits > 0 && !(yield* erasures.erasedBefore(subjectHash(claims.sub)))) {
           const { balance } = yield* credits.grant({
             userId: user.id,
             amount: welcomeCredits,
@@ -56,10 +79,50 @@ export class Users extends Effect.Service<Users>()("chatsight/Users", {
         Effect.withSpan("Users.store", { attributes: { "user.id": claims.sub } })
       )
 
-    /** Whether a verified token may act: its account must not have been deleted. */
-    const status = (id: string) =>
+    /** Whether a verified token may act: its account must not have been deleted, nor erased after it was issued. */
+    const status = (claims: Claims) =>
       // Every authenticated request runs this: its span captures no stack trace (an Error per request).
-      repo.status(id).pipe(orDatabaseError, Effect.withSpan("Users.status", { captureStackTrace: false }))
+      repo.status({ id: claims.sub, subjectHash: subjectHash(claims.sub), issuedAt: claims.issuedAt }).pipe(
+        orDatabaseError,
+        Effect.withSpan("Users.status", { captureStackTrace: false })
+      )
+
+    /**
+     * Erases the account: closed at once (every token of it refused, its chats and conversations gone
+     * from every read, its jobs and unfinished orders cancelled) and its purge queued. `confirm`, when
+     * given, must be the account's email.
+     */
+    const erase = (claims: Claims, confirm: string | undefined) =>
+      Effect.gen(function*() {
+        const user = yield* repo.lockActive(claims.sub).pipe(orFail(() => noAccount(claims.sub)))
+        if (confirm !== undefined && confirm.trim().toLowerCase() !== (user.email ?? "").toLowerCase()) {
+          return yield* new ValidationError({ message: "confirm: must be this account's email, or left out" })
+        }
+        const erasure = yield* erasures.create({ subject_hash: subjectHash(claims.sub), user_id: claims.sub })
+        const closed = yield* erasures.closeAccount(claims.sub)
+        yield* jobs.send(EraseAccount, { erasure_id: erasure.id }, {
+          userId: claims.sub,
+          dedupeKey: `user.erase:${erasure.id}`,
+          maxAttempts: purgeAttempts
+        })
+        yield* Effect.logInfo("Account erased; purge queued").pipe(
+          Effect.annotateLogs({ erasureId: erasure.id, chats: closed.chats, jobsCancelled: closed.jobs, ordersCancelled: closed.orders })
+        )
+        return toErasure(erasure)
+      }).pipe(
+        db.withLockRetry,
+        Effect.catchTag("NoSuchElementException", Effect.die),
+        Effect.withSpan("Users.erase", { attributes: { "user.id": claims.sub } })
+      )
+
+    /** An erasure's progress, by its id (the id is the secret that reads it). */
+    const erasure = (id: string) =>
+      erasures.find(id).pipe(
+        orFail(() => new NotFound({ message: `No erasure ${id}` })),
+        Effect.map(toErasure),
+        orDatabaseError,
+        Effect.withSpan("Users.erasure")
+      )
 
     /** Goes on only for an account that exists and is not deleted (404 otherwise). */
     const requireActive = (id: string) =>
@@ -70,7 +133,7 @@ export class Users extends Effect.Service<Users>()("chatsight/Users", {
         Effect.withSpan("Users.requireActive")
       )
 
-    return { store, status, requireActive } as const
+    return { store, status, requireActive, erase, erasure } as const
   }),
-  dependencies: [UsersRepo.Default, Credits.Default]
+  dependencies: [UsersRepo.Default, ErasureRepo.Default, Credits.Default, Jobs.Default]
 }) {}

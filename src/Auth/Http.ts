@@ -22,7 +22,7 @@ export const AuthenticationLive = Layer.effect(
             return yield* new Unauthorized({ message: "Send a bearer token: Authorization: Bearer <token>" })
           }
           const claims = yield* verifier.verify(raw)
-          if ((yield* users.status(claims.sub)) === "deleted") return yield* deletedAccount()
+          if ((yield* users.status(claims)) === "deleted") return yield* deletedAccount()
           yield* FiberRef.set(CurrentUserId, Option.some(claims.sub))
           return claims
         })

@@ -23,6 +23,15 @@ const chatColumns = [
   "parse_report"
 ].join(", ")
 
+/** What a purge removed from one chat. */
+export interface PurgeCounts {
+  readonly messages: number
+  readonly chunks: number
+  readonly vectors: number
+  readonly insights: number
+  readonly conversations: number
+}
+
 /** One batch of messages in columns, as the bulk insert takes them. */
 export interface MessageColumns {
   readonly seq: ReadonlyArray<number>
@@ -176,13 +185,13 @@ export class ChatsRepo extends Effect.Service<ChatsRepo>()("chatsight/ChatsRepo"
           WHERE id = (SELECT id FROM active_chats WHERE id = ${chatId}::uuid AND user_id = ${userId})
           RETURNING id`.pipe(Effect.map((rows) => rows.length === 1))
 
-    /** A chat whose owner turned sharing on; anything else is as good as missing. */
     /** The owner of a chat that is not deleted. */
     const ownerOf = (chatId: string) =>
       sql<{ user_id: string }>`SELECT user_id FROM active_chats WHERE id = ${chatId}::uuid`.pipe(
         Effect.map((rows) => Option.fromNullable(rows[0]?.user_id))
       )
 
+    /** A chat whose owner turned sharing on; anything else is as good as missing. */
     const findShared = SqlSchema.findOne({
       Request: Schema.String,
       Result: ChatRow,
@@ -190,6 +199,19 @@ export class ChatsRepo extends Effect.Service<ChatsRepo>()("chatsight/ChatsRepo"
     })
 
     /** Hard-deletes a soft-deleted chat; messages, statistics, chunks, insights and conversations cascade. */
+    /** What a deleted chat still holds, counted before the purge removes it; none unless it is a deleted chat. */
+    const contentCounts = (chatId: string) =>
+      sql<PurgeCounts>`SELECT
+          (SELECT count(*) FROM messages WHERE chat_id = c.id)::int AS messages,
+          (SELECT count(*) FROM chunks WHERE chat_id = c.id)::int AS chunks,
+          (SELECT count(*) FROM chunks WHERE chat_id = c.id AND embedded_at IS NOT NULL)::int AS vectors,
+          (SELECT count(*) FROM insights WHERE chat_id = c.id)::int AS insights,
+          (SELECT count(*) FROM ai_conversations WHERE chat_id = c.id)::int AS conversations
+        FROM chats c WHERE c.id = ${chatId}::uuid AND c.deleted_at IS NOT NULL`.pipe(
+        Effect.map((rows) => Option.fromNullable(rows[0]))
+      )
+
+    /** Deletes a deleted chat's row and, by cascade, everything it holds; false when it was already gone. */
     const purge = (chatId: string) =>
       sql`DELETE FROM chats WHERE id = ${chatId}::uuid AND deleted_at IS NOT NULL RETURNING id`.pipe(
         Effect.map((rows) => rows.length === 1)
@@ -209,6 +231,7 @@ export class ChatsRepo extends Effect.Service<ChatsRepo>()("chatsight/ChatsRepo"
       softDelete,
       findShared,
       ownerOf,
+      contentCounts,
       purge
     } as const
   })

@@ -18,6 +18,8 @@ export interface Claims {
   readonly sub: string
   readonly email: string | null
   readonly name: string | null
+  /** The token's `iat` (seconds), when it has one: tokens issued before an erasure are refused. */
+  readonly issuedAt: number | null
 }
 
 export const UserProfile = Schema.Struct({

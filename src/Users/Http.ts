@@ -8,5 +8,8 @@ import { Users } from "../Users.js"
 export const HttpUsersLive = HttpApiBuilder.group(Api, "users", (handlers) =>
   Effect.gen(function*() {
     const users = yield* Users
-    return handlers.handle("store", () => Effect.flatMap(CurrentUser, users.store))
+    return handlers
+      .handle("store", () => Effect.flatMap(CurrentUser, users.store))
+      .handle("erase", ({ payload }) => Effect.flatMap(CurrentUser, (claims) => users.erase(claims, payload?.confirm)))
+      .handle("erasure", ({ path }) => users.erasure(path.erasure_id))
   })).pipe(Layer.provide(Users.Default))

@@ -1,6 +1,6 @@
 /** Users' SQL. Reads go through `active_users`; only `status` looks at deleted rows, to refuse them. */
 import { SqlClient, SqlSchema } from "@effect/sql"
-import { Effect, Option, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { User } from "../Domain/User.js"
 
 const columns = "id, email, name, credit_balance, created_at, updated_at"
@@ -36,15 +36,22 @@ export class UsersRepo extends Effect.Service<UsersRepo>()("chatsight/UsersRepo"
             WHERE id = ${id} AND deleted_at IS NULL RETURNING ${userColumns}`
     })
 
-    /** Whether a token's subject has an account, and whether that account was deleted. */
-    const status = (id: string) =>
-      sql<{ deleted: boolean }>`SELECT deleted_at IS NOT NULL AS deleted FROM users WHERE id = ${id}`.pipe(
-        Effect.map((rows) =>
-          Option.match(Option.fromNullable(rows[0]), {
-            onNone: () => "unknown" as const,
-            onSome: ({ deleted }) => deleted ? "deleted" as const : "active" as const
-          })
-        )
+    /**
+     * Whether a token's subject has an account, and whether that account was deleted: closed now, or
+     * erased before the token was issued (a token without `iat` predates every erasure of its subject).
+     */
+    const status = (input: { readonly id: string; readonly subjectHash: string; readonly issuedAt: number | null }) =>
+      sql<{ deleted: boolean | null; erased: boolean }>`SELECT
+          (SELECT deleted_at IS NOT NULL FROM users WHERE id = ${input.id}) AS deleted,
+          EXISTS (SELECT 1 FROM erasures WHERE subject_hash = ${input.subjectHash}
+                  AND (${input.issuedAt}::float8 IS NULL OR ${input.issuedAt}::float8 <= extract(epoch FROM requested_at)))
+            AS erased`.pipe(
+        Effect.map((rows) => {
+          const row = rows[0]
+          if (row === undefined) return "unknown" as const
+          if (row.deleted === true || row.erased) return "deleted" as const
+          return row.deleted === null ? "unknown" as const : "active" as const
+        })
       )
 
     return { insertIfMissing, lockActive, findActive, updateProfile, status } as const

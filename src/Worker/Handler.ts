@@ -7,10 +7,15 @@
  * (key its writes on the job id or a business reference, upsert rather than insert, and so on).
  */
 import { Context, Effect, Layer, ParseResult, Schema } from "effect"
-import type { DatabaseError, NotFound } from "../Domain/Errors.js"
+import type { DatabaseError } from "../Domain/Errors.js"
 
 /** A failure that retrying cannot fix: the job is failed at once, whatever attempts remain. */
 export class PermanentJobError extends Schema.TaggedError<PermanentJobError>()("PermanentJobError", {
+  message: Schema.String
+}) {}
+
+/** The job was cancelled while it ran (its account was erased): it stops at its next step, for good. */
+export class JobCancelled extends Schema.TaggedError<JobCancelled>()("JobCancelled", {
   message: Schema.String
 }) {}
 
@@ -23,8 +28,11 @@ export interface RunningJob {
   readonly maxAttempts: number
   readonly userId: string | null
   readonly instanceId: string
-  /** Stores a progress report (any JSON) readable through `Jobs.statusByKey`. */
-  readonly setProgress: (progress: unknown) => Effect.Effect<void, NotFound | DatabaseError>
+  /**
+   * Stores a progress report (any JSON) readable through `Jobs.statusByKey`; fails with `JobCancelled`
+   * once the job has been cancelled, so that a handler reporting each step stops at the next one.
+   */
+  readonly setProgress: (progress: unknown) => Effect.Effect<void, JobCancelled | DatabaseError>
 }
 
 /**

@@ -191,8 +191,22 @@ export class JobsRepo extends Effect.Service<JobsRepo>()("chatsight/JobsRepo", {
         Result: Touched,
         execute: (id) =>
           sql`UPDATE jobs SET progress = ${jsonb(input.progress)}, updated_at = now()
-              WHERE id = ${id}::uuid RETURNING id::text AS id`
+              WHERE id = ${id}::uuid AND status = 'running' RETURNING id::text AS id`
       })(input.id).pipe(Effect.map(Option.isSome))
+
+    /**
+     * Lets go of a job of ours that was cancelled while it ran (its account erased): its lease is cleared,
+     * so whoever waits for it to stop sees it stopped. `false` when it was not cancelled.
+     */
+    const stopCancelled = (input: { readonly id: string; readonly instance: string }) =>
+      SqlSchema.findOne({
+        Request: Fence,
+        Result: Touched,
+        execute: ({ id, instance }) =>
+          sql`UPDATE jobs SET locked_by = NULL, lease_expires_at = NULL, updated_at = now()
+              WHERE id = ${id}::uuid AND locked_by = ${instance} AND status = 'cancelled'
+              RETURNING id::text AS id`
+      })(input).pipe(Effect.map(Option.isSome))
 
     /** Jobs waiting to run now, running, and failed for good: what an operator looks at first. */
     const backlog = sql<{ due: number; running: number; failed: number }>`
@@ -214,7 +228,8 @@ export class JobsRepo extends Effect.Service<JobsRepo>()("chatsight/JobsRepo", {
       retryLater,
       fail,
       release,
-      setProgress
+      setProgress,
+      stopCancelled
     } as const
   })
 }) {}

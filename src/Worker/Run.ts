@@ -6,9 +6,8 @@
 import { Cause, Chunk, Duration, Effect, Exit, Option, Schedule, Schema, Tracer } from "effect"
 import { backoff, type BackoffOptions } from "../Backoff.js"
 import { orDatabaseError } from "../Database.js"
-import { NotFound } from "../Domain/Errors.js"
 import { describeFailure, HandlerInterrupted, isPermanent, LeaseLost } from "./Failure.js"
-import { JobHandlers, PermanentJobError, type RunningJob } from "./Handler.js"
+import { JobCancelled, JobHandlers, PermanentJobError, type RunningJob } from "./Handler.js"
 import { type JobRow, JobsRepo, TraceContext } from "./Repo.js"
 
 /** The instance a job runs on, as running it needs to know it. */
@@ -48,7 +47,7 @@ export const makeRun = (settings: RunSettings) =>
       instanceId,
       setProgress: (progress) =>
         repo.setProgress({ id: job.id, progress }).pipe(
-          Effect.flatMap((found) => found ? Effect.void : new NotFound({ message: `No job ${job.id}` })),
+          Effect.flatMap((running) => running ? Effect.void : new JobCancelled({ message: `Job ${job.id} was cancelled` })),
           orDatabaseError
         )
     })
@@ -70,6 +69,14 @@ export const makeRun = (settings: RunSettings) =>
       return Effect.suspend(() => handler.execute(job.payload, runningJob(job)))
     }
 
+    /** True (and the lease let go, the stop logged) when the job was cancelled while it ran. */
+    const stopIfCancelled = (job: JobRow) =>
+      repo.stopCancelled(fence(job)).pipe(
+        orDatabaseError,
+        Effect.catchTag("DatabaseError", () => Effect.succeed(false)),
+        Effect.tap((cancelled) => cancelled ? Effect.logInfo("Job cancelled; stopped") : Effect.void)
+      )
+
     /** Renews the lease every third of it; fails only when the job turns out to be someone else's. */
     const holdLease = (job: JobRow) =>
       Effect.gen(function*() {
@@ -81,6 +88,7 @@ export const makeRun = (settings: RunSettings) =>
             Effect.catchTag("DatabaseError", () => Effect.succeed(true))
           )
           if (!owned) {
+            if (yield* stopIfCancelled(job)) return yield* new JobCancelled({ message: `Job ${job.id} was cancelled` })
             yield* Effect.logWarning("Job lease taken over by another instance; stopped running it here")
             return yield* new LeaseLost({ jobId: job.id })
           }
@@ -121,13 +129,14 @@ export const makeRun = (settings: RunSettings) =>
 
     /** Writes what came of a run. Fenced: if the job is no longer ours, nothing is written. */
     const record = (job: JobRow, exit: Exit.Exit<void, unknown>) =>
-      Exit.match(exit, {
-        onSuccess: () => succeeded(job),
-        onFailure: (cause) =>
-          isPermanent(cause) || job.attempts >= job.max_attempts
-            ? failedForGood(job, cause, describeFailure(cause))
-            : retryLater(job, cause, describeFailure(cause))
-      }).pipe(
+      Effect.flatMap(stopIfCancelled(job), (cancelled) =>
+        cancelled ? Effect.void : Exit.match(exit, {
+          onSuccess: () => succeeded(job),
+          onFailure: (cause) =>
+            isPermanent(cause) || job.attempts >= job.max_attempts
+              ? failedForGood(job, cause, describeFailure(cause))
+              : retryLater(job, cause, describeFailure(cause))
+        })).pipe(
         orDatabaseError,
         // Unrecorded, the job stays running under our lapsing lease and is run again once it expires.
         Effect.catchAllCause((cause) => Effect.logError("Could not record the outcome of a job run", cause))
