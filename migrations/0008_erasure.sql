@@ -38,12 +38,12 @@ ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_user_id_fkey,
   ADD CONSTRAINT idempotency_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON UPDATE CASCADE;
 
 -- The ledger stays append-only, with one exception: pseudonymising an erased user's entries (their user
--- id, and a description that named a chat), every amount and reference unchanged.
+-- id, a description that named a chat, a reference that held a chat's id), every amount unchanged.
 CREATE OR REPLACE FUNCTION refuse_ledger_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'UPDATE' AND NEW.user_id LIKE 'erased:%'
-     AND (NEW.id, NEW.kind, NEW.amount, NEW.balance_after, NEW.reference, NEW.metadata, NEW.created_at)
-         IS NOT DISTINCT FROM (OLD.id, OLD.kind, OLD.amount, OLD.balance_after, OLD.reference, OLD.metadata, OLD.created_at)
+     AND (NEW.id, NEW.kind, NEW.amount, NEW.balance_after, NEW.metadata, NEW.created_at)
+         IS NOT DISTINCT FROM (OLD.id, OLD.kind, OLD.amount, OLD.balance_after, OLD.metadata, OLD.created_at)
   THEN
     RETURN NEW;
   END IF;

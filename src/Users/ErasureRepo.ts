@@ -111,9 +111,14 @@ export class ErasureRepo extends Effect.Service<ErasureRepo>()("chatsight/Erasur
         const orders = yield* sql`UPDATE payment_orders SET idempotency_key = NULL, checkout_url = NULL
           WHERE user_id = ${userId} RETURNING id`
         yield* sql`UPDATE users SET id = ${pseudonym} WHERE id = ${userId}`
-        const ledger = yield* sql`UPDATE credit_transactions
-            SET description = regexp_replace(description, ' for chat ".*"$', '')
-          WHERE user_id = ${pseudonym} RETURNING id`
+        // Insight references hold a chat's id: it becomes a digest that names no chat and keeps them unique.
+        const ledger = yield* sql`UPDATE credit_transactions t
+            SET description = regexp_replace(t.description, ' for chat ".*"$', ''),
+                reference = CASE WHEN c.chat_id IS NULL THEN t.reference
+                  ELSE replace(t.reference, c.chat_id, 'chat-' || left(md5(c.chat_id || ${pseudonym}), 16)) END
+          FROM (SELECT id, (regexp_match(reference, '^(?:refund:)?insight:([0-9a-f-]{36}):'))[1] AS chat_id
+                FROM credit_transactions WHERE user_id = ${pseudonym}) c
+          WHERE t.id = c.id RETURNING t.id`
         return {
           payment_events_pseudonymised: touched(events),
           orders_pseudonymised: touched(orders),
