@@ -18,6 +18,7 @@ import {
 import { HealthApi } from "./Health/Api.js"
 import { InsightsApi } from "./Insights/Api.js"
 import { PaymentsApi } from "./Payments/Api.js"
+import { ExportsApi } from "./Exports/Api.js"
 import { UsersApi } from "./Users/Api.js"
 import { version } from "./Domain/Version.js"
 
@@ -30,6 +31,7 @@ export class Api extends HttpApi.make("chatsight")
   .add(RagApi)
   .add(InsightsApi)
   .add(PaymentsApi)
+  .add(ExportsApi)
   .addError(httpError(ValidationError))
   .addError(httpError(PayloadTooLarge))
   .addError(httpError(DatabaseError))

@@ -1,7 +1,8 @@
 /**
  * The background work of an instance: the worker with every job handler registered (purging deleted
- * chats, embedding chats, generating insight reports, reconciling payments), the start-up sweep that
- * queues chats the configured embedder lacks, and the timer that enqueues payment reconciliation.
+ * chats and erased accounts, embedding chats, generating insight reports, reconciling payments, the
+ * maintenance sweep), the start-up sweep that queues chats the configured embedder lacks, and the
+ * timers that enqueue the periodic jobs.
  * A new kind of job is registered here.
  */
 import { Effect, Layer } from "effect"
@@ -22,16 +23,38 @@ import { Payments } from "./Payments.js"
 import { PaymentProvidersLive } from "./Payments/Providers.js"
 import { ReconcilePayments, ReconcileScheduleLive } from "./Payments/Reconcile.js"
 import { EraseAccount } from "./Users/Erase.js"
+import { ExportUser } from "./Exports/Job.js"
+import { ExportsRepo } from "./Exports/Repo.js"
+import { UserDataRepo } from "./Exports/UserData.js"
+import { Insights } from "./Insights.js"
 import { ErasureRepo } from "./Users/ErasureRepo.js"
 import type { Database } from "./Database.js"
+import { Exports } from "./Exports.js"
+import { Sweep, SweepScheduleLive } from "./Maintenance.js"
+import { Users } from "./Users.js"
 import { Worker } from "./Worker.js"
 import { JobHandlers } from "./Worker/Handler.js"
 import { Jobs } from "./Worker/Jobs.js"
 
 /** The job handlers this instance runs, with what they need. */
 export const JobHandlersLive = JobHandlers.layer<
-  ChatsRepo | ChatAccess | ChunksRepo | Llm | Vector | InsightsRepo | Credits | Retrieval | Payments | ErasureRepo | Database
->(PurgeChat, EmbedChat, GenerateInsights, ReconcilePayments, EraseAccount).pipe(
+  | ChatsRepo
+  | ChatAccess
+  | ChunksRepo
+  | Llm
+  | Vector
+  | InsightsRepo
+  | Credits
+  | Retrieval
+  | Payments
+  | ErasureRepo
+  | Database
+  | ExportsRepo
+  | UserDataRepo
+  | Insights
+  | Users
+  | Exports
+>(PurgeChat, EmbedChat, GenerateInsights, ReconcilePayments, EraseAccount, ExportUser, Sweep).pipe(
   Layer.provide([
     ChatsRepo.Default,
     ChatAccess.Default,
@@ -40,7 +63,12 @@ export const JobHandlersLive = JobHandlers.layer<
     Credits.Default,
     Retrieval.Default,
     Payments.Default,
-    ErasureRepo.Default
+    ErasureRepo.Default,
+    ExportsRepo.Default,
+    UserDataRepo.Default,
+    Insights.Default,
+    Users.Default,
+    Exports.Default
   ]),
   Layer.provide([LlmLive, VectorLive, PaymentProvidersLive])
 )
@@ -58,3 +86,6 @@ export const EmbedMissingLive = Layer.effectDiscard(
 
 /** Enqueues a payment reconciliation pass every PAYMENTS_RECONCILE_INTERVAL. */
 export const PaymentsReconcileLive = ReconcileScheduleLive.pipe(Layer.provide(Jobs.Default))
+
+/** Enqueues the maintenance sweep every MAINTENANCE_INTERVAL. */
+export const MaintenanceLive = SweepScheduleLive.pipe(Layer.provide(Jobs.Default))

@@ -210,3 +210,25 @@ export const PaymentsConfig = Config.all({
   /** An order nobody paid is expired this long after its creation (Stripe's sessions expire after 24 h). */
   expireAfter: duration("PAYMENTS_EXPIRE_AFTER", "25 hours")
 })
+
+/** Data exports: how long a ready archive is served before it is deleted. */
+export const ExportsConfig = Config.all({
+  retention: duration("EXPORT_RETENTION", "24 hours").pipe(
+    Config.validate({
+      message: "EXPORT_RETENTION must be positive",
+      validation: (d: Duration.Duration) => Duration.greaterThan(d, Duration.zero)
+    })
+  )
+})
+
+/** Housekeeping: retention, and the sweeps that finish purges whatever happened to their jobs. */
+export const MaintenanceConfig = Config.all({
+  /** When set, chats untouched for this many days are deleted and purged. */
+  retentionDays: Config.option(Config.integer("DATA_RETENTION_DAYS").pipe(
+    Config.validate({ message: "DATA_RETENTION_DAYS must be at least 1", validation: (days) => days >= 1 })
+  )),
+  /** How often the sweep runs (one run per interval across instances). */
+  interval: duration("MAINTENANCE_INTERVAL", "10 minutes"),
+  /** A deleted chat, or an erasure, still not purged this long after it was asked for is purged by the sweep. */
+  purgeWithin: duration("PURGE_SWEEP_AFTER", "15 minutes")
+})

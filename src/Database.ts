@@ -37,10 +37,24 @@ export const isSerializationFailure = hasState("40001", "40P01")
 /** 23505: a unique constraint refused the row. */
 export const isUniqueViolation = hasState("23505")
 
-/** Logs a database failure with the driver's detail (never sent to clients) and fails with `DatabaseError`. */
+/**
+ * What of a driver error may be logged: its code and where it happened (table, column, constraint), never
+ * the row values PostgreSQL puts in its detail (a failing row holds people's messages).
+ */
+const describeDriverError = (cause: unknown): Record<string, string> => {
+  if (typeof cause !== "object" || cause === null) return { error: String(cause) }
+  const fields: Record<string, string> = {}
+  for (const key of ["message", "severity", "routine", "table", "column", "constraint", "schema"]) {
+    const value: unknown = Reflect.get(cause, key)
+    if (typeof value === "string") fields[key === "message" ? "driverMessage" : key] = value
+  }
+  return fields
+}
+
+/** Logs a database failure with the driver's code and place (never sent to clients) and fails with `DatabaseError`. */
 export const databaseError = (error: SqlError): Effect.Effect<never, DatabaseError> =>
-  Effect.logError("Database failure", error.cause ?? error.message).pipe(
-    Effect.annotateLogs({ sqlState: sqlState(error) ?? "none", detail: error.message }),
+  Effect.logError("Database failure").pipe(
+    Effect.annotateLogs({ sqlState: sqlState(error) ?? "none", detail: error.message, ...describeDriverError(error.cause) }),
     Effect.zipRight(Effect.fail(new DatabaseError({ message: DatabaseError.publicMessage })))
   )
 

@@ -19,6 +19,7 @@ import { HttpCreditsLive } from "./Credits/Http.js"
 import { HttpHealthLive } from "./Health/Http.js"
 import { HttpInsightsLive } from "./Insights/Http.js"
 import { HttpPaymentsLive } from "./Payments/Http.js"
+import { HttpExportsLive } from "./Exports/Http.js"
 import { edge, RenderFailuresLive } from "./Http/Middleware.js"
 import { cleanOpenApi } from "./Http/OpenApiCleanup.js"
 import { bodyTypes } from "./Http/Routes.js"
@@ -34,7 +35,7 @@ const ChatHooksLive = ChatHooks.layer(queueEmbedding).pipe(Layer.provide(Jobs.De
 const ServedApi = Api.annotate(OpenApi.Transform, cleanOpenApi)
 
 const ApiLive = HttpApiBuilder.api(ServedApi).pipe(
-  Layer.provide([HttpHealthLive, HttpUsersLive, HttpCatalogLive, HttpCreditsLive, HttpChatsLive, HttpRagLive, HttpInsightsLive, HttpPaymentsLive]),
+  Layer.provide([HttpHealthLive, HttpUsersLive, HttpCatalogLive, HttpCreditsLive, HttpChatsLive, HttpRagLive, HttpInsightsLive, HttpPaymentsLive, HttpExportsLive]),
   Layer.provide([AuthenticationLive, ChatHooksLive, RateLimitsLive]),
   Layer.provide([LlmLive, VectorLive])
 )

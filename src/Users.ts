@@ -4,7 +4,7 @@
  * subject whose earlier account was erased gets none). Erasure closes an account at once and queues
  * the purge of everything it holds (`Users/Erase.ts`).
  */
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
 import { createHash } from "node:crypto"
 import { CreditsConfig } from "./Config.js"
 import { Credits } from "./Credits.js"
@@ -89,14 +89,17 @@ export class Users extends Effect.Service<Users>()("chatsight/Users", {
 
     /**
      * Erases the account: closed at once (every token of it refused, its chats and conversations gone
-     * from every read, its jobs and unfinished orders cancelled) and its purge queued. `confirm`, when
-     * given, must be the account's email.
+     * from every read, its jobs and unfinished orders cancelled) and its purge queued. `confirm` must be
+     * the account's email (its id when it has none).
      */
-    const erase = (claims: Claims, confirm: string | undefined) =>
+    const erase = (claims: Claims, confirm: string) =>
       Effect.gen(function*() {
         const user = yield* repo.lockActive(claims.sub).pipe(orFail(() => noAccount(claims.sub)))
-        if (confirm !== undefined && confirm.trim().toLowerCase() !== (user.email ?? "").toLowerCase()) {
-          return yield* new ValidationError({ message: "confirm: must be this account's email, or left out" })
+        const expected = user.email ?? user.id
+        if (confirm.trim().toLowerCase() !== expected.toLowerCase()) {
+          return yield* new ValidationError({
+            message: `confirm: must be this account's ${user.email === null ? "id" : "email"}; nothing was erased`
+          })
         }
         const erasure = yield* erasures.create({ subject_hash: subjectHash(claims.sub), user_id: claims.sub })
         const closed = yield* erasures.closeAccount(claims.sub)
@@ -133,7 +136,22 @@ export class Users extends Effect.Service<Users>()("chatsight/Users", {
         Effect.withSpan("Users.requireActive")
       )
 
-    return { store, status, requireActive, erase, erasure } as const
+    /** Queues the purge again for erasures left unfinished after `purgeWithin` (their job failed for good, or was lost). */
+    const resumeStalledErasures = (purgeWithin: Duration.Duration) =>
+      Effect.gen(function*() {
+        const stalled = yield* erasures.stalled(Duration.toSeconds(purgeWithin))
+        for (const { id, user_id } of stalled) {
+          yield* jobs.send(EraseAccount, { erasure_id: id }, {
+            userId: user_id,
+            dedupeKey: `user.erase:${id}:${Date.now()}`,
+            maxAttempts: purgeAttempts
+          })
+        }
+        if (stalled.length > 0) yield* Effect.logWarning("Stalled erasures queued again").pipe(Effect.annotateLogs({ erasures: stalled.length }))
+        return stalled.length
+      }).pipe(orDatabaseError, Effect.withSpan("Users.resumeStalledErasures"))
+
+    return { store, status, requireActive, erase, erasure, resumeStalledErasures } as const
   }),
   dependencies: [UsersRepo.Default, ErasureRepo.Default, Credits.Default, Jobs.Default]
 }) {}

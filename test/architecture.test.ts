@@ -39,6 +39,7 @@ const publicModules = new Set([
   "Chats/Purge.ts", // the one purge path of a chat's content (chat deletion and account erasure)
   "Worker/Handler.ts", // defining a job kind
   "Worker/Jobs.ts", // enqueueing and reading jobs
+  "Worker/Periodic.ts", // jobs enqueued every interval
   "Ingest/ParserThreads.ts", // parsing an export off the event loop
   "Ingest/ParseRequest.ts",
   "Ingest/ReportWire.ts", // the parse report on the wire

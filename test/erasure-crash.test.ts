@@ -41,7 +41,7 @@ layer(Layer.empty, { excludeTestServices: true })("an erasure across a crash", (
       const holder = new Pg.Client({ connectionString: database.url })
       yield* Effect.promise(() => holder.connect())
       yield* Effect.addFinalizer(() => Effect.promise(() => holder.end()))
-      const erased = yield* http(`${base}/api/users/delete-account`, { method: "DELETE", token })
+      const erased = yield* http(`${base}/api/users/delete-account`, { method: "DELETE", token, json: { confirm: sub } })
       expect(erased.status).toBe(202)
       yield* Effect.promise(() => holder.query("BEGIN"))
       yield* Effect.promise(() => holder.query("SELECT id FROM users WHERE id = $1 FOR UPDATE", [sub]))

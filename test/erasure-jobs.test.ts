@@ -56,7 +56,7 @@ layer(App, { excludeTestServices: true })("erasure while jobs run", (it) => {
       const running = yield* waitFor("both jobs to run", jobsOf(sub), (jobs) => jobs.length === 2 && jobs.every((job) => job.status === "running"))
       expect(running.map((job) => job.kind)).toEqual(["chat.embed", "insights.generate"])
 
-      const erased = yield* call("DELETE", "/api/users/delete-account", { token })
+      const erased = yield* call("DELETE", "/api/users/delete-account", { token, json: { confirm: sub } })
       expect(erased.status).toBe(202)
       const { id } = Schema.decodeUnknownSync(Erasure)(erased.body)
       const done = yield* waitFor("the purge", call("GET", `/api/users/erasures/${id}`), (reply) => JSON.stringify(reply.body).includes("\"done\""))

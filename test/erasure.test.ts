@@ -50,9 +50,9 @@ const fillAccount = (sub: string, marker: string) =>
     return { token, chatId, paidOrder: paid.id, openOrder: open.id }
   })
 
-const erase = (token: string) =>
+const erase = (token: string, confirm: string) =>
   Effect.gen(function*() {
-    const reply = yield* call("DELETE", "/api/users/delete-account", { token })
+    const reply = yield* call("DELETE", "/api/users/delete-account", { token, json: { confirm } })
     expect(reply.status, JSON.stringify(reply.body)).toBe(202)
     return Schema.decodeUnknownSync(Erasure)(reply.body)
   })
@@ -78,11 +78,11 @@ const erasureSuite = <R, E>(
         // The scan sees the account's content before the erasure (so finding nothing after it means something).
         expect((yield* tracesOf([sub, marker, chatId])).length).toBeGreaterThan(5)
 
-        const erasure = yield* erase(token)
+        const erasure = yield* erase(token, sub)
         expect(erasure.status).not.toBe("done")
         // At once: the token is refused, the public page is gone, the open order is cancelled.
         refused(yield* call("GET", "/api/credits/balance", { token }), 401, "unauthorized", "deleted")
-        refused(yield* call("DELETE", "/api/users/delete-account", { token }), 401, "unauthorized")
+        refused(yield* call("DELETE", "/api/users/delete-account", { token, json: { confirm: sub } }), 401, "unauthorized")
         refused(yield* call("GET", `/api/chats/public/${chatId}/stats`), 404, "not_found")
         const sql = yield* SqlClient.SqlClient
         const [open] = yield* sql<{ status: string }>`SELECT status FROM payment_orders WHERE id = ${openOrder}`
@@ -115,12 +115,25 @@ const erasureSuite = <R, E>(
         refused(yield* call("GET", "/api/credits/balance", { token }), 401, "unauthorized")
       }))
 
-    it.effect("a confirmation that is not the account's email is a 400 that erases nothing; the erasure id is the only key to its report", () =>
+    it.effect("deleting a chat purges it from the exports made before too", () =>
+      Effect.gen(function*() {
+        const token = yield* buyer(`export-copy-${randomUUID()}`)
+        const uploaded = yield* upload(token, insightChatFile)
+        const chatId = Schema.decodeUnknownSync(Id)(uploaded.body).id
+        const started = yield* call("POST", "/api/users/export", { token })
+        const exportId = Schema.decodeUnknownSync(Id)(started.body).id
+        yield* waitFor("the export", call("GET", `/api/users/exports/${exportId}`, { token }), (reply) => reply.status === 200)
+        expect((yield* call("DELETE", `/api/chats/${chatId}`, { token })).status).toBe(200)
+        yield* waitFor("the export to go with the chat", call("GET", `/api/users/exports/${exportId}`, { token }), (reply) => reply.status === 404)
+      }))
+
+    it.effect("a missing confirmation, or one that is not the account's email, is a 400 that erases nothing; the erasure id is the only key to its report", () =>
       Effect.gen(function*() {
         const sub = `confirm-${randomUUID()}`
         const token = yield* tokenFor(sub, { email: "owner@example.com" })
         expect((yield* call("POST", "/api/users/store", { token })).status).toBe(200)
         refused(yield* call("DELETE", "/api/users/delete-account", { token, json: { confirm: "someone@example.com" } }), 400, "validation_error", "confirm")
+        refused(yield* call("DELETE", "/api/users/delete-account", { token }), 400, "validation_error")
         expect((yield* call("GET", "/api/credits/balance", { token })).status).toBe(200)
         const reply = yield* call("DELETE", "/api/users/delete-account", { token, json: { confirm: "Owner@Example.com" } })
         expect(reply.status).toBe(202)

@@ -147,6 +147,7 @@ interface World {
   readonly conversationId: string
   readonly categoryId: string
   readonly orderId: string
+  readonly exportId: string
 }
 
 /** Example valid values by parameter or property name; `owned` ones belong to the owner (a stranger gets 404). */
@@ -155,6 +156,10 @@ const examples = (world: World): Record<string, { readonly value: unknown; reado
   conversation_id: { value: world.conversationId, owned: true },
   category_id: { value: world.categoryId },
   order_id: { value: world.orderId, owned: true },
+  export_id: { value: world.exportId, owned: true },
+  erasure_id: { value: randomUUID() },
+  // Not the owner's: every malformed erasure is refused, and the owner is erased only by the last, valid call.
+  confirm: { value: "not-this-account" },
   package_id: { value: "starter" },
   currency: { value: "USD" },
   question: { value: "Who has the shed key?" },
@@ -464,7 +469,9 @@ const walk = (doc: Document, world: World, endpoint: Endpoint) =>
     }
     // And the request as it should be, by the owner: the examples themselves are valid. A payment
     // webhook is valid only signed by its provider (payments-webhooks.test.ts sends those): unsigned, a 400.
-    const valid = yield* count(run(base("valid, by its owner", world.owner), "any"))
+    // The erasure is confirmed with the owner's id (the walk's owner has no email).
+    const confirmed = path === "/api/users/delete-account" ? { body: JSON.stringify({ confirm: "walk-owner" }) } : {}
+    const valid = yield* count(run({ ...base("valid, by its owner", world.owner), ...confirmed }, "any"))
     if (path.startsWith("/api/payments/webhooks/")) {
       expect(valid.body, `${name}, unsigned`).toMatchObject({ error: { code: "invalid_signature" } })
     } else {
@@ -496,7 +503,10 @@ const makeWorld = Effect.gen(function*() {
   const ordered = yield* call("POST", "/api/payments/orders", { token: owner, json: { package_id: "starter", provider: "stripe" } })
   expect(ordered.status).toBe(201)
   const orderId = Schema.decodeUnknownSync(Schema.Struct({ id: Schema.String }))(ordered.body).id
-  return { owner, stranger, chatId, conversationId, categoryId, orderId }
+  const exported = yield* call("POST", "/api/users/export", { token: owner })
+  expect(exported.status).toBe(202)
+  const exportId = Schema.decodeUnknownSync(Schema.Struct({ id: Schema.String }))(exported.body).id
+  return { owner, stranger, chatId, conversationId, categoryId, orderId, exportId }
 })
 
 // Rate limits off: the walk sends hundreds of requests as one user, and is about what each one gets.
@@ -512,8 +522,14 @@ layer(WalkedApp, { excludeTestServices: true })("the OpenAPI document, walked", 
       const world = yield* makeWorld
       const endpoints = endpointsOf(doc)
       expect(endpoints.length).toBeGreaterThan(15)
-      // Deleting first would leave the others nothing to read: deletions go last.
-      const ordered = [...endpoints.filter((e) => e.method !== "delete"), ...endpoints.filter((e) => e.method === "delete")]
+      // Deleting first would leave the others nothing to read: deletions go last, and erasing the
+      // owner's account (after which every token of it is refused) last of all.
+      const erasure = (e: Endpoint) => e.path === "/api/users/delete-account"
+      const ordered = [
+        ...endpoints.filter((e) => e.method !== "delete"),
+        ...endpoints.filter((e) => e.method === "delete" && !erasure(e)),
+        ...endpoints.filter(erasure)
+      ]
       let total = 0
       for (const endpoint of ordered) total += yield* walk(doc, world, endpoint)
       expect(total).toBeGreaterThan(300)

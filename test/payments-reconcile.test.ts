@@ -7,7 +7,6 @@ import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import { PaymentsReconcileLive } from "../src/Background.js"
 import { ReconcilePayments } from "../src/Payments/Reconcile.js"
-import { Jobs } from "../src/Worker/Jobs.js"
 import {
   balanceOf,
   buyer,
@@ -20,19 +19,11 @@ import {
   orderOf,
   PaymentsApp
 } from "./support/payments.js"
+import { runOnce } from "./support/jobs.js"
 import { call, TestConfig, waitFor } from "./support/TestApp.js"
 
 /** Runs one reconciliation pass as the worker runs it, and waits for it to finish. */
-const reconcileOnce = Effect.gen(function*() {
-  const jobs = yield* Jobs
-  const { id } = yield* jobs.send(ReconcilePayments, {})
-  const sql = yield* SqlClient.SqlClient
-  const status = sql<{ status: string }>`SELECT status FROM jobs WHERE id = ${id}`.pipe(
-    Effect.map((rows) => rows[0]?.status ?? "missing"),
-    Effect.orDie
-  )
-  expect(yield* waitFor("the reconciliation job", status, (s) => !["queued", "running"].includes(s))).toBe("succeeded")
-}).pipe(Effect.provide(Jobs.Default))
+const reconcileOnce = runOnce(ReconcilePayments, {})
 
 /** Makes an order look `minutes` old. */
 const age = (orderId: string, minutes: number) =>

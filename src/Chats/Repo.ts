@@ -211,10 +211,31 @@ export class ChatsRepo extends Effect.Service<ChatsRepo>()("chatsight/ChatsRepo"
         Effect.map((rows) => Option.fromNullable(rows[0]))
       )
 
-    /** Deletes a deleted chat's row and, by cascade, everything it holds; false when it was already gone. */
+    /** Deletes (softly, at once for every read) the chats untouched for `days`: their retention is over. */
+    const expireUntouched = (days: number) =>
+      sql<{ id: string }>`UPDATE chats SET deleted_at = now(), is_shared = false, updated_at = now()
+        WHERE deleted_at IS NULL AND greatest(updated_at, coalesce(
+          (SELECT max(updated_at) FROM ai_conversations a WHERE a.chat_id = chats.id), updated_at)) < now() - make_interval(days => ${days})
+        RETURNING id::text AS id`.pipe(Effect.map((rows) => rows.map((row) => row.id)))
+
+    /** Deleted chats still holding their content `seconds` after their deletion, oldest first. */
+    const unpurged = (seconds: number, limit: number) =>
+      sql<{ id: string }>`SELECT id::text AS id FROM chats
+        WHERE deleted_at IS NOT NULL AND deleted_at < now() - make_interval(secs => ${seconds})
+        ORDER BY deleted_at LIMIT ${limit}`.pipe(Effect.map((rows) => rows.map((row) => row.id)))
+
+    /**
+     * Deletes a deleted chat's row and, by cascade, everything it holds, with the owner's exports made
+     * before its deletion (they hold a copy of it); false when it was already gone.
+     */
     const purge = (chatId: string) =>
-      sql`DELETE FROM chats WHERE id = ${chatId}::uuid AND deleted_at IS NOT NULL RETURNING id`.pipe(
-        Effect.map((rows) => rows.length === 1)
+      sql`WITH chat AS (
+            DELETE FROM chats WHERE id = ${chatId}::uuid AND deleted_at IS NOT NULL RETURNING id, user_id, deleted_at
+          ), copies AS (
+            DELETE FROM exports e USING chat WHERE e.user_id = chat.user_id AND e.created_at <= chat.deleted_at RETURNING e.id
+          )
+          SELECT (SELECT count(*) FROM chat)::int AS chats, (SELECT count(*) FROM copies)::int AS exports`.pipe(
+        Effect.map((rows) => rows[0] ?? { chats: 0, exports: 0 })
       )
 
     return {
@@ -232,6 +253,8 @@ export class ChatsRepo extends Effect.Service<ChatsRepo>()("chatsight/ChatsRepo"
       findShared,
       ownerOf,
       contentCounts,
+      expireUntouched,
+      unpurged,
       purge
     } as const
   })

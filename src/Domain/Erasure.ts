@@ -2,8 +2,8 @@
 import { Schema } from "effect"
 
 export const EraseRequest = Schema.Struct({
-  /** When given, must be the account's email: a guard against erasing the wrong account. */
-  confirm: Schema.optional(Schema.String.pipe(Schema.maxLength(320)))
+  /** The account's email (its id when it has none): a guard against erasing an account by mistake. */
+  confirm: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(320))
 }).annotations({ identifier: "EraseRequest" })
 
 export const ErasureStatus = Schema.Literal("pending", "purging", "done")

@@ -43,6 +43,13 @@ export class Conflict extends Schema.TaggedError<Conflict>()(
   HttpApiSchema.annotations({ status: 409, description: "The request conflicts with what is stored" })
 ) {}
 
+/** A resource that existed and is kept no longer (a data export past its expiry). */
+export class Gone extends Schema.TaggedError<Gone>()(
+  "Gone",
+  fields,
+  HttpApiSchema.annotations({ status: 410, description: "It existed, and is no longer kept" })
+) {}
+
 export class RequestTimeout extends Schema.TaggedError<RequestTimeout>()(
   "RequestTimeout",
   fields,
@@ -218,6 +225,7 @@ export const ApiErrors = [
   Unauthorized,
   InsufficientCredits,
   NotFound,
+  Gone,
   RequestTimeout,
   Conflict,
   PayloadTooLarge,

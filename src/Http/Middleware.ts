@@ -84,6 +84,7 @@ export const edge = (options: EdgeOptions) => {
         const route = yield* nameServerSpan(request.method)
         const userId = yield* FiberRef.get(CurrentUserId)
         yield* Effect.annotateCurrentSpan("request.id", requestId)
+        if (path.length < request.url.length) yield* Effect.annotateCurrentSpan(redactedUrl(request))
         if (Option.isSome(userId)) yield* Effect.annotateCurrentSpan("user.id", userId.value)
         yield* logRequest(response.status, route)
         return response
@@ -104,6 +105,20 @@ export const edge = (options: EdgeOptions) => {
     })
   )
 }
+
+/**
+ * Query values are people's text (a search, an author's name): the server span the platform made keeps
+ * only the parameters' names, in `url.query` and `url.full` alike.
+ */
+const redactedUrl = (request: HttpServerRequest.HttpServerRequest): Record<string, string> =>
+  Option.match(HttpServerRequest.toURL(request), {
+    onNone: () => ({ "url.query": "<redacted>", "url.full": "<redacted>" }),
+    onSome: (url) => {
+      const query = [...url.searchParams.keys()].map((name) => `${encodeURIComponent(name)}=<redacted>`).join("&")
+      url.search = ""
+      return { "url.query": query, "url.full": `${url.toString()}?${query}` }
+    }
+  })
 
 /** The API-level middleware: failures become error responses before the contract's own encoder. */
 export const RenderFailuresLive = Layer.unwrapEffect(

@@ -40,7 +40,7 @@ export class ParserThreads extends Effect.Service<ParserThreads>()("chatsight/Pa
       pool.pipe(
         Effect.flatMap((threads) => threads.executeEffect(new ParseExport({ ...request, bytes: ownBuffer(request.bytes) }))),
         orInternalError("Parsing thread failed", "The export could not be read; it has been logged"),
-        Effect.withSpan("Ingest.parseInThread", { attributes: { filename: request.filename, bytes: request.bytes.length } })
+        Effect.withSpan("Ingest.parseInThread", { attributes: { bytes: request.bytes.length } })
       )
 
     return { parse } as const

@@ -1,13 +1,9 @@
-/**
- * Reconciliation as a periodic worker job. Every instance offers to enqueue one run per interval, under
- * a dedupe key naming the interval, so a cluster runs one pass per interval whatever its size; the job
- * is retried like any other when a pass fails.
- */
-import { Duration, Effect, Layer, Schedule, Schema } from "effect"
+/** Reconciliation as a periodic worker job (one pass per PAYMENTS_RECONCILE_INTERVAL across instances). */
+import { Effect, Layer, Schema } from "effect"
 import { PaymentsConfig } from "../Config.js"
 import { Payments } from "../Payments.js"
 import { jobHandler } from "../Worker/Handler.js"
-import { Jobs } from "../Worker/Jobs.js"
+import { periodic } from "../Worker/Periodic.js"
 
 export const ReconcilePayments = jobHandler({
   kind: "payments.reconcile",
@@ -16,16 +12,6 @@ export const ReconcilePayments = jobHandler({
 })
 
 /** Enqueues a reconciliation pass at every interval while the instance runs. */
-export const ReconcileScheduleLive = Layer.scopedDiscard(
-  Effect.gen(function*() {
-    const { reconcileInterval } = yield* PaymentsConfig
-    const jobs = yield* Jobs
-    const every = Duration.toMillis(reconcileInterval)
-    const enqueue = Effect.suspend(() =>
-      jobs.send(ReconcilePayments, {}, { dedupeKey: `payments.reconcile:${Math.floor(Date.now() / every)}`, maxAttempts: 3 })
-    ).pipe(
-      Effect.catchAll((error) => Effect.logWarning("Could not enqueue payment reconciliation", error))
-    )
-    yield* Effect.forkScoped(Effect.repeat(enqueue, Schedule.spaced(reconcileInterval)))
-  })
+export const ReconcileScheduleLive = Layer.unwrapEffect(
+  Effect.map(PaymentsConfig, ({ reconcileInterval }) => periodic(ReconcilePayments, {}, reconcileInterval))
 )

@@ -20,7 +20,7 @@ export class UsersApi extends HttpApiGroup.make("users")
   )
   .add(
     HttpApiEndpoint.del("erase", "/api/users/delete-account")
-      .setPayload(Schema.NullOr(EraseRequest))
+      .setPayload(EraseRequest)
       .addSuccess(Erasure, { status: 202 })
       .addError(httpError(NotFound))
       .addError(httpError(LockTimeout))
@@ -30,8 +30,9 @@ export class UsersApi extends HttpApiGroup.make("users")
           "conversations and insights vanish from every read, its running jobs stop at their next step, and its " +
           "unfinished orders are cancelled. A purge job then deletes its content everywhere, vectors included, and " +
           "pseudonymises what accounting keeps (ledger, paid orders). Answers 202 with the erasure, whose id reads its " +
-          "progress at GET /api/users/erasures/{erasure_id}. The optional body `{ \"confirm\": \"<email>\" }` must name " +
-          "the account's email. A repeat with the same token is a 401: the account is already gone."
+          "progress at GET /api/users/erasures/{erasure_id}. The body `{ \"confirm\": \"<email>\" }` must name the " +
+          "account's email (its id when it has no email), or nothing happens (400). A repeat with the same token is a " +
+          "401: the account is already gone."
       )
   )
   .middlewareEndpoints(Authentication)

@@ -126,6 +126,14 @@ export class ErasureRepo extends Effect.Service<ErasureRepo>()("chatsight/Erasur
         }
       })
 
+    /** Erasures still unfinished `seconds` after they were asked for, whose purge job is not queued or running. */
+    const stalled = (seconds: number) =>
+      sql<{ id: string; user_id: string }>`SELECT e.id::text AS id, e.user_id FROM erasures e
+        WHERE e.status <> 'done' AND e.requested_at < now() - make_interval(secs => ${seconds})
+          AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'user.erase' AND j.payload ->> 'erasure_id' = e.id::text
+                          AND j.status IN ('queued', 'running'))
+        ORDER BY e.requested_at LIMIT 100`
+
     /** The erasure now names the pseudonym, not the subject. */
     const renameErasure = (id: string, pseudonym: string) =>
       sql`UPDATE erasures SET user_id = ${pseudonym}, updated_at = now() WHERE id = ${id}`
@@ -140,6 +148,7 @@ export class ErasureRepo extends Effect.Service<ErasureRepo>()("chatsight/Erasur
       stillRunning,
       deleteRest,
       pseudonymise,
+      stalled,
       renameErasure
     } as const
   })

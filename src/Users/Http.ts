@@ -10,6 +10,6 @@ export const HttpUsersLive = HttpApiBuilder.group(Api, "users", (handlers) =>
     const users = yield* Users
     return handlers
       .handle("store", () => Effect.flatMap(CurrentUser, users.store))
-      .handle("erase", ({ payload }) => Effect.flatMap(CurrentUser, (claims) => users.erase(claims, payload?.confirm)))
+      .handle("erase", ({ payload }) => Effect.flatMap(CurrentUser, (claims) => users.erase(claims, payload.confirm)))
       .handle("erasure", ({ path }) => users.erasure(path.erasure_id))
   })).pipe(Layer.provide(Users.Default))
