@@ -36,6 +36,7 @@ const isWiring = (file: string) => wiring.has(file) || file.startsWith("bin/")
 const publicModules = new Set([
   "Chats/Access.ts", // the ownership check every domain that takes a chat id makes
   "Chats/Hooks.ts", // what other domains do when a chat is stored
+  "Chats/ChatColumns.ts", // the chat row as every reader selects it
   "Chats/Purge.ts", // the one purge path of a chat's content (chat deletion and account erasure)
   "Worker/Handler.ts", // defining a job kind
   "Worker/Jobs.ts", // enqueueing and reading jobs

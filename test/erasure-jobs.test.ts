@@ -8,7 +8,7 @@ import { expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { Erasure } from "../src/Domain/Erasure.js"
-import { type FakeGemini, fakeGemini } from "./support/fakeGemini.js"
+import { type FakeGemini, fakeGemini, fakeGeminiEnv } from "./support/fakeGemini.js"
 import { insightChatFile } from "./support/insightChat.js"
 import { tracesOf } from "./support/scan.js"
 import { call, TestAppWithWorker, tokenFor, upload, waitFor } from "./support/TestApp.js"
@@ -19,11 +19,7 @@ const App = Layer.unwrapScoped(
   Effect.map(fakeGemini, (fake) =>
     TestAppWithWorker({
       RATE_LIMITS: "false",
-      GEMINI_API_KEY: "test-key",
-      GEMINI_BASE_URL: fake.url,
-      GEMINI_MAX_RETRIES: "1",
-      GEMINI_RETRY_BASE_DELAY: "1 millis",
-      GEMINI_RETRY_MAX_DELAY: "20 millis",
+      ...fakeGeminiEnv(fake),
       GEMINI_TIMEOUT: "10 seconds",
       WORKER_CONCURRENCY: "2"
     }).pipe(Layer.merge(Layer.succeed(Fake, fake))))

@@ -12,7 +12,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-tr
 import { Context, Effect, Layer, Logger } from "effect"
 import { Credits } from "../src/Credits.js"
 import type { InsightJobStatus } from "../src/Domain/Insights.js"
-import { type FakeGemini, fakeGemini, inventedId } from "./support/fakeGemini.js"
+import { type FakeGemini, fakeGemini, fakeGeminiEnv, inventedId } from "./support/fakeGemini.js"
 import { insightChatFile } from "./support/insightChat.js"
 import { client, collectingLogger, type LogLine, TestAppWithWorker, tokenFor, uploadForm, waitFor } from "./support/TestApp.js"
 
@@ -33,11 +33,7 @@ class Fake extends Context.Tag("test/InsightsFakeGemini")<Fake, FakeGemini>() {}
 const App = Layer.unwrapScoped(
   Effect.map(fakeGemini, (fake) =>
     TestAppWithWorker({
-      GEMINI_API_KEY: "test-key",
-      GEMINI_BASE_URL: fake.url,
-      GEMINI_MAX_RETRIES: "1",
-      GEMINI_RETRY_BASE_DELAY: "1 millis",
-      GEMINI_RETRY_MAX_DELAY: "20 millis",
+      ...fakeGeminiEnv(fake),
       GEMINI_TIMEOUT: "5 seconds"
     }).pipe(Layer.merge(Layer.succeed(Fake, fake))))
 ).pipe(Layer.provide(Logger.add(collectingLogger(serverLog))), Layer.provide(TracingTest))

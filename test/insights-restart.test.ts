@@ -6,7 +6,7 @@
  */
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
-import { fakeGemini } from "./support/fakeGemini.js"
+import { fakeGemini, fakeGeminiEnv } from "./support/fakeGemini.js"
 import { insightChatFile } from "./support/insightChat.js"
 import { freePort, http, query, serverEnv, startServer, until } from "./support/serverProcess.js"
 import { needsPostgres, onPostgres, scratchDatabase, tokenFor } from "./support/TestApp.js"
@@ -25,11 +25,7 @@ layer(Layer.empty, { excludeTestServices: true })("insight generation across a c
       const env = (port: number) => ({
         ...serverEnv(port, database.url),
         RATE_LIMITS: "false",
-        GEMINI_API_KEY: "test-key",
-        GEMINI_BASE_URL: fake.url,
-        GEMINI_MAX_RETRIES: "1",
-        GEMINI_RETRY_BASE_DELAY: "1 millis",
-        GEMINI_RETRY_MAX_DELAY: "20 millis",
+        ...fakeGeminiEnv(fake),
         WORKER_LEASE: "3 seconds",
         WORKER_POLL_INTERVAL: "200 millis"
       })

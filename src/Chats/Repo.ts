@@ -6,22 +6,8 @@ import { SqlClient, SqlSchema, type Statement } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 import { ChatRow, Message } from "../Domain/Chat.js"
 import { wallClockSql } from "../Database.js"
+import { chatColumns } from "./ChatColumns.js"
 
-const chatColumns = [
-  "id::text AS id",
-  "display_name",
-  "source_platform",
-  "source_filename",
-  "participants",
-  "message_count",
-  `${wallClockSql("first_message_at")} AS first_message_at`,
-  `${wallClockSql("last_message_at")} AS last_message_at`,
-  "status",
-  "is_shared",
-  "time_zone",
-  "created_at",
-  "parse_report"
-].join(", ")
 
 /** What a purge removed from one chat. */
 export interface PurgeCounts {

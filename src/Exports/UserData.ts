@@ -6,6 +6,7 @@
  */
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Schema } from "effect"
+import { chatColumns } from "../Chats/ChatColumns.js"
 import { wallClockSql } from "../Database.js"
 import { ChatRow } from "../Domain/Chat.js"
 import { LedgerRow } from "../Domain/Credits.js"
@@ -13,21 +14,6 @@ import { ExportedAccount, ExportedMessage } from "../Domain/Exports.js"
 import { OrderEvent, OrderRow } from "../Domain/Payments.js"
 import { Conversation, ConversationMessage } from "../Domain/Rag.js"
 
-const chatColumns = [
-  "id::text AS id",
-  "display_name",
-  "source_platform",
-  "source_filename",
-  "participants",
-  "message_count",
-  `${wallClockSql("first_message_at")} AS first_message_at`,
-  `${wallClockSql("last_message_at")} AS last_message_at`,
-  "status",
-  "is_shared",
-  "time_zone",
-  "created_at",
-  "parse_report"
-].join(", ")
 
 const orderColumns = `id::text AS id, user_id, package_id, provider, provider_order_id, provider_payment_id, amount,
   currency, credits, status, idempotency_key, checkout_url, failure_reason, credits_granted, refunded_amount,

@@ -45,6 +45,15 @@ export interface FakeGemini {
   readonly reset: () => void
 }
 
+/** The settings that point the server's Gemini client at `fake`, retrying once and quickly. */
+export const fakeGeminiEnv = (fake: FakeGemini): Record<string, string> => ({
+  GEMINI_API_KEY: "test-key",
+  GEMINI_BASE_URL: fake.url,
+  GEMINI_MAX_RETRIES: "1",
+  GEMINI_RETRY_BASE_DELAY: "1 millis",
+  GEMINI_RETRY_MAX_DELAY: "20 millis"
+})
+
 /** The reply to `generateContent` until `answerWith` says otherwise. */
 export const defaultAnswer = JSON.stringify({ answer: "You moved to Lisbon in March.", message_ids: ["m2"] })
 
