@@ -19,6 +19,10 @@ CREATE TABLE erasures (
 );
 CREATE INDEX erasures_subject ON erasures (subject_hash, requested_at DESC);
 
+-- A subject's fresh account after an erasure refuses the tokens issued before that erasure, from its
+-- own row: the check every request makes stays one row's read.
+ALTER TABLE users ADD COLUMN tokens_issued_after timestamptz;
+
 -- Renaming an erased user renames them everywhere their rows remain.
 ALTER TABLE chats DROP CONSTRAINT chats_user_id_fkey,
   ADD CONSTRAINT chats_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON UPDATE CASCADE;

@@ -46,7 +46,12 @@ export class Users extends Effect.Service<Users>()("chatsight/Users", {
     /** Creates or refreshes the account of the token's subject; idempotent. */
     const store = (claims: Claims) =>
       Effect.gen(function*() {
-        const created = yield* repo.insertIfMissing({ id: claims.sub, email: claims.email, name: claims.name })
+        const { created, returning } = yield* repo.insertIfMissing({
+          id: claims.sub,
+          email: claims.email,
+          name: claims.name,
+          subjectHash: subjectHash(claims.sub)
+        })
         const user = yield* repo.lockActive(claims.sub).pipe(
           orFail(() => deletedAccount())
         )
@@ -55,7 +60,7 @@ export class Users extends Effect.Service<Users>()("chatsight/Users", {
         const current = email === user.email && name === user.name
           ? user
           : yield* repo.updateProfile({ id: user.id, email, name })
-        if (created && welcomeCredits > 0 && !(yield* erasures.erasedBefore(subjectHash(claims.sub)))) {
+        if (created && welcomeCredits > 0 && !returning) {
           const { balance } = yield* credits.grant({
             userId: user.id,
             amount: welcomeCredits,

@@ -29,12 +29,6 @@ export class ErasureRepo extends Effect.Service<ErasureRepo>()("chatsight/Erasur
       execute: (id) => sql`SELECT ${erasureColumns} FROM erasures WHERE id = ${id}`
     })
 
-    /** Whether this subject's account was ever erased (a returning subject gets no second welcome). */
-    const erasedBefore = (subjectHash: string) =>
-      sql<{ erased: boolean }>`SELECT EXISTS (SELECT 1 FROM erasures WHERE subject_hash = ${subjectHash}) AS erased`.pipe(
-        Effect.map((rows) => rows[0]?.erased === true)
-      )
-
     /**
      * Closes the account now: every read stops showing its chats and conversations, its jobs are
      * cancelled (running ones keep their lease until they notice, so the purge can wait for them), its
@@ -141,7 +135,6 @@ export class ErasureRepo extends Effect.Service<ErasureRepo>()("chatsight/Erasur
     return {
       create,
       find,
-      erasedBefore,
       closeAccount,
       setProgress,
       chatsOf,

@@ -10,10 +10,23 @@ export class UsersRepo extends Effect.Service<UsersRepo>()("chatsight/UsersRepo"
     const sql = yield* SqlClient.SqlClient
     const userColumns = sql.literal(columns)
 
-    /** Creates the row unless one exists (deleted or not); true when it was created. */
-    const insertIfMissing = (user: { readonly id: string; readonly email: string | null; readonly name: string | null }) =>
-      sql`INSERT INTO users (id, email, name) VALUES (${user.id}, ${user.email}, ${user.name})
-          ON CONFLICT (id) DO NOTHING RETURNING id`.pipe(Effect.map((rows) => rows.length === 1))
+    /**
+     * Creates the row unless one exists (deleted or not). A subject whose earlier account was erased gets
+     * a row that refuses the tokens issued before that erasure. Says whether it was created, and whether
+     * it is such a returning subject's.
+     */
+    const insertIfMissing = (user: {
+      readonly id: string
+      readonly email: string | null
+      readonly name: string | null
+      readonly subjectHash: string
+    }) =>
+      sql<{ returning: boolean }>`INSERT INTO users (id, email, name, tokens_issued_after)
+          VALUES (${user.id}, ${user.email}, ${user.name},
+                  (SELECT max(requested_at) FROM erasures WHERE subject_hash = ${user.subjectHash}))
+          ON CONFLICT (id) DO NOTHING RETURNING tokens_issued_after IS NOT NULL AS returning`.pipe(
+        Effect.map((rows) => ({ created: rows.length === 1, returning: rows[0]?.returning === true }))
+      )
 
     /** Locks an active user's row without waiting (55P03 when someone else holds it). */
     const lockActive = SqlSchema.findOne({
@@ -37,22 +50,23 @@ export class UsersRepo extends Effect.Service<UsersRepo>()("chatsight/UsersRepo"
     })
 
     /**
-     * Whether a token's subject has an account, and whether that account was deleted: closed now, or
-     * erased before the token was issued (a token without `iat` predates every erasure of its subject).
+     * Whether a token's subject has an account, and whether that account was deleted: closed, or (for a
+     * returning subject's fresh account) the token issued before its erasure. A subject with no row is
+     * looked up among the erasures: a token issued before one is refused (one without `iat` predates them all).
      */
     const status = (input: { readonly id: string; readonly subjectHash: string; readonly issuedAt: number | null }) =>
-      sql<{ deleted: boolean | null; erased: boolean }>`SELECT
-          (SELECT deleted_at IS NOT NULL FROM users WHERE id = ${input.id}) AS deleted,
-          EXISTS (SELECT 1 FROM erasures WHERE subject_hash = ${input.subjectHash}
-                  AND (${input.issuedAt}::float8 IS NULL OR ${input.issuedAt}::float8 <= extract(epoch FROM requested_at)))
-            AS erased`.pipe(
-        Effect.map((rows) => {
-          const row = rows[0]
-          if (row === undefined) return "unknown" as const
-          if (row.deleted === true || row.erased) return "deleted" as const
-          return row.deleted === null ? "unknown" as const : "active" as const
-        })
-      )
+      Effect.gen(function*() {
+        const [row] = yield* sql<{ deleted: boolean; after: number | null }>`
+          SELECT deleted_at IS NOT NULL AS deleted, extract(epoch FROM tokens_issued_after)::float8 AS after
+          FROM users WHERE id = ${input.id}`
+        const before = (after: number) => input.issuedAt === null || input.issuedAt <= after
+        if (row !== undefined) {
+          return row.deleted || (row.after !== null && before(row.after)) ? "deleted" as const : "active" as const
+        }
+        const [erased] = yield* sql<{ after: number | null }>`
+          SELECT extract(epoch FROM max(requested_at))::float8 AS after FROM erasures WHERE subject_hash = ${input.subjectHash}`
+        return erased?.after !== null && erased?.after !== undefined && before(erased.after) ? "deleted" as const : "unknown" as const
+      })
 
     return { insertIfMissing, lockActive, findActive, updateProfile, status } as const
   })
