@@ -7,7 +7,9 @@
  *    service uses) and recall@6 for the offline embedder, and for Gemini when GEMINI_API_KEY is set.
  * 2. Latency of `Retrieval.retrieve` (everything but the answer model) on a generated 40,000-message
  *    chat (bench/fixtures/generated-chat.ts), over ~200 varied questions: p50 and p95.
- * 3. Throughput of the embedding job on that chat (offline embedder): chunks/s and messages/s.
+ * 3. Throughput of the embedding job on that chat (offline embedder): chunks/s and messages/s, and the
+ *    event loop's delay meanwhile (the embedder runs in a worker thread; what a request such as
+ *    /health waits, at most, on top of its own work).
  *
  * Prints figures; asserts nothing. BENCH_DATABASE_URL names the server (default: the local one); a
  * scratch database is created and dropped afterwards, also on failure. `--per-question` lists every
@@ -15,6 +17,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { cpus, loadavg } from "node:os"
+import { monitorEventLoopDelay } from "node:perf_hooks"
 import { SqlClient } from "@effect/sql"
 import { Console, Effect, Layer, Logger, LogLevel } from "effect"
 import { ChatAccess } from "../src/Chats/Access.js"
@@ -276,8 +279,11 @@ const largeChat = Effect.gen(function*() {
   yield* sql`ANALYZE messages`
   yield* out(`stored in ${((performance.now() - storeStarted) / 1000).toFixed(1)} s (ChatsRepo.insertMessages, ${insertBatch} rows a statement)`)
 
+  const delay = monitorEventLoopDelay({ resolution: 10 })
   const embedStarted = performance.now()
+  delay.enable()
   yield* embedChat(chatId)
+  delay.disable()
   const embedSeconds = (performance.now() - embedStarted) / 1000
   const counts = yield* chunks.chunkCount(chatId, llm.embedder)
   yield* sql`ANALYZE chunks`
@@ -285,6 +291,11 @@ const largeChat = Effect.gen(function*() {
     `embedding job (chunk + embed + Vector.upsert + markEmbedded): ${counts.embedded.toLocaleString("en")} chunks in ` +
       `${embedSeconds.toFixed(1)} s = ${(counts.embedded / embedSeconds).toFixed(0)} chunks/s, ` +
       `${(messages.length / embedSeconds).toFixed(0)} messages/s`
+  )
+  const ms = (ns: number) => Math.max(0, ns / 1e6 - 10) // nanoseconds between 10 ms ticks, less the tick
+  yield* out(
+    `event-loop delay while embedding (what /health waits at most beyond its own work): p50 ${ms(delay.percentile(50)).toFixed(1)} ms, ` +
+      `p99 ${ms(delay.percentile(99)).toFixed(1)} ms, max ${ms(delay.max).toFixed(1)} ms; /health p99 < 100 ms ${ms(delay.percentile(99)) < 100 ? "holds" : "does NOT hold"}`
   )
 
   const questions = latencyQuestions(200)

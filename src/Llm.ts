@@ -1,6 +1,6 @@
 /**
  * The language model behind embeddings, answers and insight reports: Gemini when a key is set, else an
- * offline mode (a feature-hashing embedder, extractive answers, reports built from the statistics) that
+ * offline mode (USE-lite embeddings, extractive answers, reports built from the statistics) that
  * says it is offline.
  */
 import { Context, Data, type Effect } from "effect"

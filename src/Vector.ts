@@ -6,8 +6,19 @@
 import { Context, Effect } from "effect"
 import type { DatabaseError, UpstreamUnavailable } from "./Domain/Errors.js"
 
-/** Dimensions of every stored vector (gemini-embedding-001 at 768, and the offline embedder). */
-export const dimensions = 768
+/**
+ * An embedder's id names its model and the size of its vectors, `name@dimensions` (e.g.
+ * `gemini-embedding-001@768`, `use-lite-v1@512`): the size is a property of the embedder, and every
+ * store reads it from the id a vector is stored or searched under.
+ */
+export const embedderId = (name: string, dimensions: number): string => `${name}@${dimensions}`
+
+/** The size of the vectors of `embedder`; an id without a size is a bug of the caller, so it dies. */
+export const dimensionsOf = (embedder: string): Effect.Effect<number> => {
+  const match = /@(\d{1,5})$/.exec(embedder)
+  const size = match === null ? 0 : Number(match[1])
+  return size > 0 ? Effect.succeed(size) : Effect.dieMessage(`embedder id ${embedder} does not end in @<dimensions>`)
+}
 
 /** One chunk's vector and what it points at. */
 export interface ChunkVector {
@@ -17,7 +28,7 @@ export interface ChunkVector {
   readonly userId: string
   readonly firstMessageId: string
   readonly lastMessageId: string
-  /** The embedder that made the vector, e.g. `offline-hash-v1@768`. */
+  /** The embedder that made the vector, e.g. `use-lite-v1@512`; its size is the vector's. */
   readonly embedder: string
   readonly vector: ReadonlyArray<number>
 }
@@ -41,13 +52,14 @@ export interface VectorQuery {
 export type VectorError = DatabaseError | UpstreamUnavailable
 
 /**
- * What every store demands of a vector it is given: `dimensions` finite numbers. Anything else is a
- * bug of the caller, not a failure of the store, so it dies.
+ * What every store demands of a vector it is given: as many finite numbers as its embedder's size.
+ * Anything else is a bug of the caller, not a failure of the store, so it dies.
  */
-export const checkVector = (vector: ReadonlyArray<number>, what: string): Effect.Effect<void> =>
-  vector.length === dimensions && vector.every(Number.isFinite)
-    ? Effect.void
-    : Effect.dieMessage(`${what} must have ${dimensions} finite numbers, got ${vector.length}`)
+export const checkVector = (vector: ReadonlyArray<number>, embedder: string, what: string): Effect.Effect<void> =>
+  Effect.flatMap(dimensionsOf(embedder), (dimensions) =>
+    vector.length === dimensions && vector.every(Number.isFinite)
+      ? Effect.void
+      : Effect.dieMessage(`${what} must have ${dimensions} finite numbers (${embedder}), got ${vector.length}`))
 
 export interface VectorStore {
   readonly backend: "postgres" | "qdrant" | "memory"
@@ -57,6 +69,11 @@ export interface VectorStore {
   readonly search: (query: VectorQuery) => Effect.Effect<ReadonlyArray<VectorHit>, VectorError>
   /** Removes every vector of a chat. */
   readonly deleteChat: (chatId: string) => Effect.Effect<void, VectorError>
+  /**
+   * Removes a chat's vectors made by any embedder but `embedder`: once a chat is fully embedded by the
+   * configured embedder, those of the previous one are dead weight.
+   */
+  readonly retainEmbedder: (chatId: string, embedder: string) => Effect.Effect<void, VectorError>
   /** Removes every vector of a user (account erasure). */
   readonly deleteUser: (userId: string) => Effect.Effect<void, VectorError>
   readonly health: Effect.Effect<{ readonly status: "up" | "down"; readonly backend: "postgres" | "qdrant" | "memory" }>

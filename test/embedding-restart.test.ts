@@ -83,7 +83,8 @@ layer(Layer.empty, { excludeTestServices: true })("a server killed while embeddi
         yield* untilHealthy(base, first)
         yield* json(`${base}/api/users/store`, { method: "POST", token })
         const form = new FormData()
-        form.append("file", new Blob([exportOf(24_000)]), "WhatsApp Chat with Porto.txt")
+        // About 250 chunks: the offline embedder (USE-lite, tens of chunks a second) takes seconds over them.
+        form.append("file", new Blob([exportOf(3_000)]), "WhatsApp Chat with Porto.txt")
         const uploaded = yield* json(`${base}/api/chats/upload`, { method: "POST", token, body: form })
         expect(uploaded.status).toBe(201)
         const chatId = (yield* Schema.decodeUnknown(Uploaded)(uploaded.body)).id

@@ -1,5 +1,5 @@
 /**
- * The two language models behind `Llm`: the offline embedder and extractive answers, and the Gemini
+ * The two language models behind `Llm`: the offline extractive answers (its embedder: use-lite.test.ts), and the Gemini
  * client against a fake Gemini server (batching, re-normalised vectors, JSON answers, retries that
  * honour Retry-After, and UpstreamUnavailable after errors, unreadable replies and timeouts), and insight
  * reports both ways (offline from the statistics; Gemini's structured reply, its citations kept to the evidence).
@@ -13,13 +13,15 @@ import { type ContextMessage, type InsightRequest, InsightUnusable, Llm } from "
 import { GeminiLive } from "../src/Llm/Gemini.js"
 import { GeminiFailure, retryAfterOf, retrySchedule } from "../src/Llm/Gemini/Failure.js"
 import { LlmLive } from "../src/Llm/Live.js"
-import { embedText, extractiveAnswer, hash32, OfflineLive, offlineEmbedder } from "../src/Llm/Offline.js"
+import { extractiveAnswer, OfflineLive } from "../src/Llm/Offline.js"
 import { answerJsonSchema } from "../src/Llm/Prompts.js"
-import { dimensions } from "../src/Vector.js"
 import { insightJsonSchema } from "../src/Llm/InsightPrompt.js"
 import { offlineReport } from "../src/Llm/OfflineInsight.js"
 import type { ChatStatistics } from "../src/Domain/Statistics.js"
 import { defaultAnswer, type FakeGemini, fakeGemini, fakeVector, inventedId } from "./support/fakeGemini.js"
+
+/** Gemini's vectors are stored at 768 of its 3072 dimensions. */
+const dimensions = 768
 
 const dot = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => a.reduce((sum, value, i) => sum + value * b[i]!, 0)
 const norm = (a: ReadonlyArray<number>) => Math.sqrt(dot(a, a))
@@ -91,56 +93,6 @@ describe("offline insight reports", () => {
     expect(starters?.detail).toContain("Of 2 conversations, Ana started 1, Bruno started 1")
     expect(report.findings.find((finding) => finding.title === "The longest silence")?.detail).toContain("154969 s")
   })
-})
-
-describe("offline embedder", () => {
-  it("is deterministic, 768 long and unit length", () => {
-    const a = embedText("When did we move to Lisbon?")
-    const b = embedText("When did we move to Lisbon?")
-    expect(a).toEqual(b)
-    expect(a).toHaveLength(dimensions)
-    expect(norm(a)).toBeCloseTo(1, 10)
-    expect(offlineEmbedder).toBe("offline-hash-v1@768")
-  })
-
-  it("hashes the same way on every run (pinned values)", () => {
-    // FNV-1a + fmix32; a change here changes every stored vector and must change the embedder name.
-    expect(hash32("")).toBe(2872998923)
-    expect(hash32("w:lisbon")).toBe(2757255875)
-    expect(hash32("c:<li")).toBe(1140342039)
-    expect(embedText("lisbon").findIndex((value) => value !== 0)).toBe(22)
-  })
-
-  it("scores related texts higher than unrelated ones", () => {
-    const question = embedText("when did we move to Lisbon")
-    const related = cosine(question, embedText("moving to Lisbon in March"))
-    const unrelated = cosine(question, embedText("pizza tonight?"))
-    expect(related).toBeGreaterThan(unrelated)
-    expect(related).toBeGreaterThan(0.3)
-    expect(Math.abs(unrelated)).toBeLessThan(0.15)
-  })
-
-  it("ignores case and accents", () => {
-    expect(embedText("Café in ÉVORA, São Paulo")).toEqual(embedText("cafe in evora sao paulo"))
-    expect(embedText("NAÏVE Über")).toEqual(embedText("naive uber"))
-  })
-
-  it("gives the zero vector (cosine 0) for a text without letters or digits", () => {
-    const empty = embedText("")
-    expect(empty).toHaveLength(dimensions)
-    expect(empty.every((value) => value === 0)).toBe(true)
-    expect(embedText("?! 🎉").every((value) => value === 0)).toBe(true)
-    expect(cosine(empty, embedText("anything"))).toBe(0)
-  })
-
-  it.effect("is the Llm service's embed, in order, with the offline embedder name", () =>
-    Effect.gen(function*() {
-      const llm = yield* Llm
-      expect(llm.mode).toBe("offline")
-      expect(llm.embedder).toBe(offlineEmbedder)
-      const vectors = yield* llm.embed(["pizza tonight?", "", "moving to Lisbon"], "document")
-      expect(vectors).toEqual([embedText("pizza tonight?"), embedText(""), embedText("moving to Lisbon")])
-    }).pipe(Effect.provide(OfflineLive)))
 })
 
 describe("offline answers", () => {

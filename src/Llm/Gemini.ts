@@ -6,7 +6,7 @@
 import { type GenerateContentResponse, GoogleGenAI } from "@google/genai"
 import { type ConfigError, Duration, Effect, Either, Layer, Option, ParseResult, Redacted, Schema } from "effect"
 import { type Answer, type InsightReport, InsightUnusable, type LanguageModel, Llm } from "../Llm.js"
-import { dimensions } from "../Vector.js"
+import { embedderId } from "../Vector.js"
 import { GeminiConfig, type GeminiSettings } from "./Gemini/Config.js"
 import { classify, GeminiFailure, retrySchedule, statusAwareFetch, toUnavailable } from "./Gemini/Failure.js"
 import { InsightJson, insightJsonSchema, insightPrompt, insightSystemInstruction, keepCited } from "./InsightPrompt.js"
@@ -17,7 +17,10 @@ const embedBatchSize = 100
 /** Batches in flight at once for one `embed` call; more mostly buys 429s. */
 const embedConcurrency = 4
 
-const geminiEmbedder = (model: string): string => `${model}@${dimensions}`
+/** The size Gemini is asked for (of its 3072): its vectors are stored at this size. */
+const dimensions = 768
+
+const geminiEmbedder = (model: string): string => embedderId(model, dimensions)
 
 const EmbedReply = Schema.Struct({
   embeddings: Schema.Array(Schema.Struct({ values: Schema.Array(Schema.Number) }))

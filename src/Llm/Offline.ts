@@ -1,102 +1,17 @@
 /**
- * The offline language model, used when no Gemini key is set: a deterministic feature-hashing
- * embedder (`offline-hash-v1@768`), extractive answers that quote the most relevant messages, and
- * insight reports built from the statistics (`OfflineInsight.ts`).
+ * The offline language model, used when no Gemini key is set: Universal Sentence Encoder Lite as the
+ * embedder (`use-lite-v1@512`, in a worker thread, see UseLite.ts), extractive answers that quote the
+ * most relevant messages, and insight reports built from the statistics (`OfflineInsight.ts`).
  */
 import { Effect, Layer } from "effect"
 import { type Answer, type ContextMessage, type LanguageModel, Llm, type Turn } from "../Llm.js"
-import { dimensions } from "../Vector.js"
-import { isFunctionWord, words } from "../Words.js"
 import { offlineReport } from "./OfflineInsight.js"
 import { rankMessages } from "./Ranking.js"
 import { shortTime } from "./Prompts.js"
+import { useLiteEmbedder, UseLiteThreads } from "./UseLite.js"
 
-/** Stored with every vector; a change to the features or weights below must change this name. */
-export const offlineEmbedder = `offline-hash-v1@${dimensions}`
-
-// ---------------------------------------------------------------------------------------------
-// Hashing
-// ---------------------------------------------------------------------------------------------
-
-/**
- * FNV-1a over the UTF-16 code units, finished with murmur3's fmix32 so that the low bits (which pick
- * the index) are well mixed even for short, similar strings. 32-bit unsigned.
- */
-export const hash32 = (text: string): number => {
-  let h = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
-
-// ---------------------------------------------------------------------------------------------
-// The embedder
-// ---------------------------------------------------------------------------------------------
-
-/** Per-occurrence weights by feature kind: whole words say more than their fragments. */
-const WEIGHT = {
-  word: 1,
-  functionWord: 0.25,
-  bigram: 0.6,
-  charGram: 0.2
-} as const
-
-/** Adds one occurrence of a feature; features are namespaced so a word and a trigram never coincide. */
-const count = (features: Map<string, { tf: number; weight: number }>, key: string, weight: number) => {
-  const seen = features.get(key)
-  if (seen === undefined) features.set(key, { tf: 1, weight })
-  else seen.tf += 1
-}
-
-const charGrams = (features: Map<string, { tf: number; weight: number }>, word: string) => {
-  const marked = `<${word}>`
-  for (const n of [3, 4]) {
-    for (let i = 0; i + n <= marked.length; i++) count(features, `c:${marked.slice(i, i + n)}`, WEIGHT.charGram)
-  }
-}
-
-/**
- * The offline embedding of one text: word unigrams, word bigrams, and the 3- and 4-grams of each
- * word with `<` `>` boundary marks, each hashed to one of `dimensions` indexes with a hashed sign
- * (so collisions cancel out on average instead of piling up), weighted `kind * (1 + ln tf)`, and
- * scaled to unit length. Deterministic across runs and machines.
- *
- * A text without letters or digits (empty, only emoji or punctuation) has the zero vector; its
- * cosine similarity with anything is then 0 (stores must treat a zero norm as similarity 0, not NaN).
- */
-export const embedText = (text: string): Array<number> => {
-  const vector = new Array<number>(dimensions).fill(0)
-  const tokens = words(text)
-  if (tokens.length === 0) return vector
-  const features = new Map<string, { tf: number; weight: number }>()
-  for (let i = 0; i < tokens.length; i++) {
-    const word = tokens[i]!
-    count(features, `w:${word}`, isFunctionWord(word) ? WEIGHT.functionWord : WEIGHT.word)
-    const next = tokens[i + 1]
-    if (next !== undefined) count(features, `b:${word} ${next}`, WEIGHT.bigram)
-    charGrams(features, word)
-  }
-  for (const [key, { tf, weight }] of features) {
-    const h = hash32(key)
-    const index = (h & 0x7fffffff) % dimensions
-    const sign = h >>> 31 === 0 ? 1 : -1
-    vector[index]! += sign * weight * (1 + Math.log(tf))
-  }
-  let norm = 0
-  for (const value of vector) norm += value * value
-  norm = Math.sqrt(norm)
-  // Every feature could in principle cancel out; a zero norm then stays the zero vector.
-  if (norm === 0) return vector
-  for (let i = 0; i < dimensions; i++) vector[i] = vector[i]! / norm
-  return vector
-}
+/** Stored with every vector the offline model makes. */
+export const offlineEmbedder = useLiteEmbedder
 
 // ---------------------------------------------------------------------------------------------
 // Extractive answers
@@ -150,12 +65,13 @@ export const extractiveAnswer = (input: {
   }
 }
 
-/** The offline model as a service value. */
-export const offlineModel: LanguageModel = {
+/** The offline model as a service value, embedding with `embed` (the USE-lite thread). */
+export const offlineModel = (embed: (texts: ReadonlyArray<string>) => ReturnType<LanguageModel["embed"]>): LanguageModel => ({
   mode: "offline",
   embedder: offlineEmbedder,
+  // USE-lite embeds questions and documents alike: the purpose is only recorded.
   embed: (texts, purpose) =>
-    Effect.sync(() => texts.map(embedText)).pipe(
+    embed(texts).pipe(
       Effect.withSpan("Llm.embed", {
         attributes: { count: texts.length, embedder: offlineEmbedder, model: "offline", purpose }
       })
@@ -172,9 +88,13 @@ export const offlineModel: LanguageModel = {
         attributes: { model: "offline", insightType: input.typeId, evidence: input.evidence.length }
       })
     )
-}
+})
 
 export const OfflineLive: Layer.Layer<Llm> = Layer.effect(
   Llm,
-  Effect.as(Effect.logInfo("language model: offline (set GEMINI_API_KEY to use Gemini)"), offlineModel)
-)
+  Effect.gen(function*() {
+    const threads = yield* UseLiteThreads
+    yield* Effect.logInfo("language model: offline (set GEMINI_API_KEY to use Gemini)")
+    return offlineModel(threads.embed)
+  })
+).pipe(Layer.provide(UseLiteThreads.Default))

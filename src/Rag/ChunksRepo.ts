@@ -71,6 +71,10 @@ export class ChunksRepo extends Effect.Service<ChunksRepo>()("chatsight/ChunksRe
     const markEmbedded = (ids: ReadonlyArray<string>) =>
       sql`UPDATE chunks SET embedded_at = now() WHERE id = ANY(${ids}::bigint[])`.pipe(Effect.asVoid)
 
+    /** Removes a chat's chunks made for any other embedder (the vector store drops their vectors first). */
+    const deleteOtherEmbedders = (chatId: string, embedder: string) =>
+      sql`DELETE FROM chunks WHERE chat_id = ${chatId}::uuid AND embedder <> ${embedder}`.pipe(Effect.asVoid)
+
     /** Chats whose chunks are not all embedded by `embedder` (new chats, or an embedder change). */
     const chatsToEmbed = (embedder: string) =>
       sql<{ id: string; user_id: string }>`
@@ -79,6 +83,6 @@ export class ChunksRepo extends Effect.Service<ChunksRepo>()("chatsight/ChunksRe
           NOT EXISTS (SELECT 1 FROM chunks k WHERE k.chat_id = c.id AND k.embedder = ${embedder})
           OR EXISTS (SELECT 1 FROM chunks k WHERE k.chat_id = c.id AND k.embedder = ${embedder} AND k.embedded_at IS NULL))`
 
-    return { messagesOf, chunkCount, insertChunks, pending, markEmbedded, chatsToEmbed } as const
+    return { messagesOf, chunkCount, insertChunks, pending, markEmbedded, deleteOtherEmbedders, chatsToEmbed } as const
   })
 }) {}

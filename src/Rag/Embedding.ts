@@ -1,7 +1,8 @@
 /**
  * The embedding job: chunks a chat, stores the chunks once, then embeds and stores their vectors in
- * batches, recording progress. Idempotent: a re-run (after a crash or a redeploy) skips the chunks
- * already stored and embeds only those without a vector, so nothing is duplicated.
+ * batches, recording progress, then removes what an earlier embedder left of the chat. Idempotent: a
+ * re-run (after a crash or a redeploy) skips the chunks already stored and embeds only those without a
+ * vector, so nothing is duplicated.
  */
 import { Effect, Option, Schema } from "effect"
 import { ChatAccess } from "../Chats/Access.js"
@@ -64,6 +65,10 @@ export const EmbedChat = jobHandler({
         embedded += batch.length
         yield* job.setProgress({ done: embedded, total })
       }
+      // Complete: the vectors (and chunks) of an earlier embedder are no longer searched. Inside the job,
+      // so a crash before this point reruns it, and a rerun of a finished chat comes straight here.
+      yield* vector.retainEmbedder(chat_id, embedder)
+      yield* repo.deleteOtherEmbedders(chat_id, embedder)
       yield* Effect.logInfo("Chat embedded").pipe(Effect.annotateLogs({ chatId: chat_id, chunks: total, embedder }))
     }).pipe(Effect.withSpan("Rag.embedChat", { attributes: { chatId: chat_id, embedder } }))
 })

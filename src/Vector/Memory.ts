@@ -46,6 +46,7 @@ export const VectorMemory = Layer.sync(Vector, () => {
           .slice(0, query.k)
       ),
     deleteChat: (chatId) => removeWhere((point) => point.chatId === chatId),
+    retainEmbedder: (chatId, embedder) => removeWhere((point) => point.chatId === chatId && point.embedder !== embedder),
     deleteUser: (userId) => removeWhere((point) => point.userId === userId),
     health: Effect.succeed({ status: "up" as const, backend: "memory" as const })
   })

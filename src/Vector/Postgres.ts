@@ -1,6 +1,8 @@
 /**
  * The `Vector` store on pgvector: vectors live in `chunks.embedding` of the rows the embedding job
  * inserted, and a search is an exact scan of one chat's chunks (a chat holds thousands, not millions).
+ * The column has no fixed size (migration 0010): each row holds its embedder's size, and a search only
+ * compares vectors of the one embedder it names.
  */
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Schema } from "effect"
@@ -37,7 +39,7 @@ export const makePostgresStore = Effect.gen(function*() {
   const upsert = (vectors: ReadonlyArray<ChunkVector>) =>
     Effect.gen(function*() {
       if (vectors.length === 0) return
-      yield* Effect.forEach(vectors, (v) => checkVector(v.vector, `the vector of chunk ${v.chunkId}`), { discard: true })
+      yield* Effect.forEach(vectors, (v) => checkVector(v.vector, v.embedder, `the vector of chunk ${v.chunkId}`), { discard: true })
       let updated = 0
       for (let start = 0; start < vectors.length; start += upsertBatch) {
         updated += (yield* updateBatch(vectors.slice(start, start + upsertBatch))).length
@@ -53,7 +55,7 @@ export const makePostgresStore = Effect.gen(function*() {
     Effect.gen(function*() {
       const k = Math.floor(query.k)
       if (!(k > 0) || !isChatId(query.chatId)) return []
-      yield* checkVector(query.vector, "the query vector")
+      yield* checkVector(query.vector, query.embedder, "the query vector")
       const q = literal(query.vector)
       const rows = yield* sql<{ readonly id: string; readonly first_message_id: string; readonly last_message_id: string; readonly score: number }>`
         SELECT id::text AS id, first_message_id::text AS first_message_id, last_message_id::text AS last_message_id,
@@ -83,6 +85,14 @@ export const makePostgresStore = Effect.gen(function*() {
         orDatabaseError,
         Effect.withSpan("Vector.deleteChat", { attributes: { backend: "postgres" } })
       ),
+    // The vectors live in the chunk rows, so the rows of the other embedders go with them.
+    retainEmbedder: (chatId, embedder) =>
+      (isChatId(chatId)
+        ? Effect.asVoid(sql`DELETE FROM chunks WHERE chat_id = ${chatId}::uuid AND embedder <> ${embedder}`)
+        : Effect.void).pipe(
+          orDatabaseError,
+          Effect.withSpan("Vector.retainEmbedder", { attributes: { backend: "postgres", embedder } })
+        ),
     deleteUser: (userId) =>
       sql`DELETE FROM chunks WHERE user_id = ${userId}`.pipe(
         Effect.asVoid,

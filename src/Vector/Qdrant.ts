@@ -1,13 +1,23 @@
 /**
- * The `Vector` store on Qdrant: one collection of 768-dimension cosine points whose ids are the `chunks`
- * row ids, filtered by chat, user and embedder through keyword payload indexes.
+ * The `Vector` store on Qdrant: one collection of cosine points per vector size (QDRANT_COLLECTION for
+ * 768, where Chatsight has always kept them, `<QDRANT_COLLECTION>_<size>` for any other, made on first
+ * use), whose point ids are the `chunks` row ids, filtered by chat, user and embedder through keyword
+ * payload indexes.
  */
 import { QdrantClient, type Schemas } from "@qdrant/js-client-rest"
-import { Config, Data, Duration, Effect, Layer, Option, Redacted, Ref, Schema } from "effect"
+import { Config, Data, Duration, Effect, HashSet, Layer, Option, Redacted, Ref, Schema } from "effect"
 import { backoff } from "../Backoff.js"
 import { duration } from "../Config.js"
 import { UpstreamUnavailable } from "../Domain/Errors.js"
-import { checkVector, type ChunkVector, dimensions, Vector, type VectorHit, type VectorQuery, type VectorStore } from "../Vector.js"
+import {
+  checkVector,
+  type ChunkVector,
+  dimensionsOf,
+  Vector,
+  type VectorHit,
+  type VectorQuery,
+  type VectorStore
+} from "../Vector.js"
 
 export const QdrantConfig = Config.all({
   url: Config.string("QDRANT_URL").pipe(Config.withDefault("http://127.0.0.1:6333")),
@@ -15,6 +25,20 @@ export const QdrantConfig = Config.all({
   collection: Config.string("QDRANT_COLLECTION").pipe(Config.withDefault("chatsight_chunks")),
   timeout: duration("QDRANT_TIMEOUT", "10 seconds")
 })
+
+/** The size kept in the configured collection itself (gemini-embedding-001's): older deployments keep their points. */
+export const namedCollectionSize = 768
+
+/** The collection that holds vectors of `size`. */
+export const collectionFor = (name: string, size: number): string =>
+  size === namedCollectionSize ? name : `${name}_${size}`
+
+/** The vector size of one of our collections, from its name; none for any other collection. */
+const sizeOfCollection = (name: string, collection: string): number | undefined => {
+  if (collection === name) return namedCollectionSize
+  const rest = collection.startsWith(`${name}_`) ? collection.slice(name.length + 1) : ""
+  return /^[1-9]\d{0,4}$/.test(rest) ? Number(rest) : undefined
+}
 
 /** Payload fields every search and delete filters on; each gets a keyword index. */
 export const indexedFields = ["chatId", "userId", "embedder"] as const
@@ -88,10 +112,9 @@ const sameChat = (query: VectorQuery): Schemas["Filter"] => ({
   ]
 })
 
-/** Builds the store on a client; the collection is checked (and made) before the first operation. */
+/** Builds the store on a client; each collection is checked (and made) before its first operation. */
 export const makeQdrantStore = Effect.gen(function*() {
   const settings = yield* QdrantConfig
-  const name = settings.collection
   const client = new QdrantClient({
     url: settings.url,
     apiKey: Option.getOrUndefined(Option.map(settings.apiKey, Redacted.value)),
@@ -100,9 +123,9 @@ export const makeQdrantStore = Effect.gen(function*() {
     checkCompatibility: false
   })
 
-  // The collection is checked once per process; a failed check (Qdrant down) is tried again by the
-  // next operation, and so is a collection that disappeared (404) after it was checked.
-  const ready = yield* Ref.make(false)
+  // Each collection is checked once per process; a failed check (Qdrant down) is tried again by the
+  // next operation, and so is every collection after one disappeared (404) after it was checked.
+  const ready = yield* Ref.make(HashSet.empty<number>())
   const lock = yield* Effect.makeSemaphore(1)
 
   const attempt = <A>(operation: string, run: () => Promise<A>) =>
@@ -117,7 +140,7 @@ export const makeQdrantStore = Effect.gen(function*() {
       failure.status === 401 || failure.status === 403 ? "Qdrant refused our credentials; check QDRANT_API_KEY" : "Qdrant call failed",
       explain(failure.cause)
     ).pipe(
-      Effect.annotateLogs({ operation: failure.operation, status: failure.status ?? "none", collection: name, url: settings.url }),
+      Effect.annotateLogs({ operation: failure.operation, status: failure.status ?? "none", url: settings.url }),
       Effect.zipRight(Effect.fail(new UpstreamUnavailable({ message: upstreamMessage })))
     )
 
@@ -125,19 +148,20 @@ export const makeQdrantStore = Effect.gen(function*() {
   const retried = <A>(operation: string, run: () => Promise<A>) =>
     attempt(operation, run).pipe(
       Effect.retry({ schedule: retrySchedule, while: isTransient }),
-      Effect.tapError((failure) => failure.status === 404 ? Ref.set(ready, false) : Effect.void)
+      Effect.tapError((failure) => failure.status === 404 ? Ref.set(ready, HashSet.empty()) : Effect.void)
     )
 
   /** One client call: transient failures retried briefly, then logged and reported as `UpstreamUnavailable`. */
   const call = <A>(operation: string, run: () => Promise<A>): Effect.Effect<A, UpstreamUnavailable> =>
     Effect.catchAll(retried(operation, run), unavailable)
 
-  /** Makes the collection when missing, refuses one of another shape, and adds the missing payload indexes. */
-  const ensureCollection = Effect.gen(function*() {
+  /** Makes the collection of `size` when missing, refuses one of another shape, and adds the missing payload indexes. */
+  const ensureCollection = (size: number) => Effect.gen(function*() {
+    const name = collectionFor(settings.collection, size)
     const { exists } = yield* call("collectionExists", () => client.collectionExists(name))
     if (!exists) {
-      yield* retried("createCollection", () => client.createCollection(name, { vectors: { size: dimensions, distance: "Cosine" } })).pipe(
-        Effect.zipRight(Effect.logInfo("Created the Qdrant collection").pipe(Effect.annotateLogs({ collection: name, dimensions }))),
+      yield* retried("createCollection", () => client.createCollection(name, { vectors: { size, distance: "Cosine" } })).pipe(
+        Effect.zipRight(Effect.logInfo("Created the Qdrant collection").pipe(Effect.annotateLogs({ collection: name, dimensions: size }))),
         // Another instance (or our own timed-out first attempt) made it in between, and Qdrant refuses a
         // second create with a 4xx ("already exists"): what was made is checked below like any other.
         Effect.catchIf((failure) => failure.status === 409 || failure.status === 400, () => Effect.void),
@@ -146,13 +170,13 @@ export const makeQdrantStore = Effect.gen(function*() {
     }
     const info = yield* call("getCollection", () => client.getCollection(name))
     const vectors = info.config.params.vectors
-    const size = vectors !== undefined && "size" in vectors && typeof vectors.size === "number" ? vectors.size : undefined
+    const held = vectors !== undefined && "size" in vectors && typeof vectors.size === "number" ? vectors.size : undefined
     const distance = vectors !== undefined && "distance" in vectors ? vectors.distance : undefined
-    if (size !== dimensions || distance !== "Cosine") {
+    if (held !== size || distance !== "Cosine") {
       // A collection of another shape would fail every write, or worse, rank with another metric.
       const message = `Qdrant collection "${name}" holds ${
-        size === undefined ? "named or unknown" : `${size}-dimension ${String(distance)}`
-      } vectors, but Chatsight stores one unnamed ${dimensions}-dimension Cosine vector per point; ` +
+        held === undefined ? "named or unknown" : `${held}-dimension ${String(distance)}`
+      } vectors, but Chatsight stores one unnamed ${size}-dimension Cosine vector per point there; ` +
         "set QDRANT_COLLECTION to another name or recreate the collection"
       yield* Effect.logError(message)
       return yield* Effect.die(new CollectionMismatch({ message }))
@@ -164,12 +188,29 @@ export const makeQdrantStore = Effect.gen(function*() {
           client.createPayloadIndex(name, { field_name: field, field_schema: "keyword", wait: true }))
       }
     }
-  }).pipe(Effect.withSpan("Vector.ensureCollection", { attributes: { collection: name } }))
+    return name
+  }).pipe(Effect.withSpan("Vector.ensureCollection", { attributes: { dimensions: size } }))
 
-  const ensureOnce = Effect.flatMap(Ref.get(ready), (done) =>
-    done ? Effect.void : lock.withPermits(1)(
-      Effect.flatMap(Ref.get(ready), (again) => again ? Effect.void : Effect.zipRight(ensureCollection, Ref.set(ready, true)))
-    ))
+  /** The name of the collection of `size`, checked (and made) once. */
+  const ensure = (size: number): Effect.Effect<string, UpstreamUnavailable> => {
+    const name = collectionFor(settings.collection, size)
+    const done = (checked: HashSet.HashSet<number>) => HashSet.has(checked, size)
+    return Effect.flatMap(Ref.get(ready), (checked) =>
+      done(checked) ? Effect.succeed(name) : lock.withPermits(1)(
+        Effect.flatMap(Ref.get(ready), (again) =>
+          done(again) ? Effect.succeed(name) : Effect.tap(ensureCollection(size), () => Ref.update(ready, HashSet.add(size))))
+      ))
+  }
+
+  /** Our collections that exist now, each with its vector size. */
+  const existing = call("getCollections", () => client.getCollections()).pipe(
+    Effect.map(({ collections }) =>
+      collections.flatMap(({ name }) => {
+        const size = sizeOfCollection(settings.collection, name)
+        return size === undefined ? [] : [{ name, size }]
+      })
+    )
+  )
 
   const toPoint = (v: ChunkVector): Effect.Effect<Schemas["PointStruct"]> =>
     Effect.map(pointId(v.chunkId), (id) => ({
@@ -187,12 +228,21 @@ export const makeQdrantStore = Effect.gen(function*() {
   const upsert = (vectors: ReadonlyArray<ChunkVector>) =>
     Effect.gen(function*() {
       if (vectors.length === 0) return
-      yield* Effect.forEach(vectors, (v) => checkVector(v.vector, `the vector of chunk ${v.chunkId}`), { discard: true })
-      const points = yield* Effect.forEach(vectors, toPoint)
-      yield* ensureOnce
-      for (let start = 0; start < points.length; start += upsertBatch) {
-        const batch = points.slice(start, start + upsertBatch)
-        yield* call("upsert", () => client.upsert(name, { wait: true, points: batch }))
+      yield* Effect.forEach(vectors, (v) => checkVector(v.vector, v.embedder, `the vector of chunk ${v.chunkId}`), { discard: true })
+      // One job's batch has one embedder; grouping by size keeps any mix correct all the same.
+      const bySize = new Map<number, Array<Schemas["PointStruct"]>>()
+      for (const v of vectors) {
+        const size = yield* dimensionsOf(v.embedder)
+        const group = bySize.get(size) ?? []
+        group.push(yield* toPoint(v))
+        bySize.set(size, group)
+      }
+      for (const [size, points] of bySize) {
+        const name = yield* ensure(size)
+        for (let start = 0; start < points.length; start += upsertBatch) {
+          const batch = points.slice(start, start + upsertBatch)
+          yield* call("upsert", () => client.upsert(name, { wait: true, points: batch }))
+        }
       }
     }).pipe(Effect.withSpan("Vector.upsert", { attributes: { count: vectors.length, backend: "qdrant" } }))
 
@@ -200,8 +250,8 @@ export const makeQdrantStore = Effect.gen(function*() {
     Effect.gen(function*() {
       const k = Math.floor(query.k)
       if (!(k > 0)) return []
-      yield* checkVector(query.vector, "the query vector")
-      yield* ensureOnce
+      yield* checkVector(query.vector, query.embedder, "the query vector")
+      const name = yield* ensure(yield* dimensionsOf(query.embedder))
       const { points } = yield* call("query", () =>
         client.query(name, { query: [...query.vector], filter: sameChat(query), limit: k, with_payload: true }))
       const hits: Array<VectorHit> = []
@@ -229,21 +279,29 @@ export const makeQdrantStore = Effect.gen(function*() {
       return hits
     }).pipe(Effect.withSpan("Vector.search", { attributes: { store: "qdrant", k: query.k } }))
 
-  const deleteWhere = (field: "chatId" | "userId", value: string) =>
-    Effect.zipRight(
-      ensureOnce,
-      call(`delete by ${field}`, () => client.delete(name, { wait: true, filter: { must: [{ key: field, match: { value } }] } }))
-    )
+  /** Deletes the points matching `filter` from every collection of ours (vectors of every size). */
+  const deleteWhere = (operation: string, filter: Schemas["Filter"]) =>
+    Effect.flatMap(existing, (collections) =>
+      Effect.forEach(collections, ({ name }) => call(operation, () => client.delete(name, { wait: true, filter })), { discard: true }))
 
   const store: VectorStore = {
     backend: "qdrant",
     upsert,
     search,
     deleteChat: (chatId) =>
-      deleteWhere("chatId", chatId).pipe(Effect.asVoid, Effect.withSpan("Vector.deleteChat", { attributes: { backend: "qdrant" } })),
+      deleteWhere("delete by chatId", { must: [{ key: "chatId", match: { value: chatId } }] }).pipe(
+        Effect.withSpan("Vector.deleteChat", { attributes: { backend: "qdrant" } })
+      ),
+    retainEmbedder: (chatId, embedder) =>
+      deleteWhere("delete other embedders", {
+        must: [{ key: "chatId", match: { value: chatId } }],
+        must_not: [{ key: "embedder", match: { value: embedder } }]
+      }).pipe(Effect.withSpan("Vector.retainEmbedder", { attributes: { backend: "qdrant", embedder } })),
     deleteUser: (userId) =>
-      deleteWhere("userId", userId).pipe(Effect.asVoid, Effect.withSpan("Vector.deleteUser", { attributes: { backend: "qdrant" } })),
-    health: attempt("collectionExists", () => client.collectionExists(name)).pipe(
+      deleteWhere("delete by userId", { must: [{ key: "userId", match: { value: userId } }] }).pipe(
+        Effect.withSpan("Vector.deleteUser", { attributes: { backend: "qdrant" } })
+      ),
+    health: attempt("collectionExists", () => client.collectionExists(settings.collection)).pipe(
       Effect.timeout(settings.timeout),
       Effect.as({ status: "up" as const, backend: "qdrant" as const }),
       Effect.catchAll(() => Effect.succeed({ status: "down" as const, backend: "qdrant" as const })),
@@ -251,12 +309,13 @@ export const makeQdrantStore = Effect.gen(function*() {
     )
   }
 
-  // Checked at start so that a collection of the wrong shape stops the service at once; Qdrant being
-  // down does not: the service starts, reports the store down, and checks again on first use.
-  yield* ensureOnce.pipe(
+  // Our existing collections are checked at start so that one of the wrong shape stops the service at
+  // once; the others are made on first use. Qdrant being down does not stop it: the service starts,
+  // reports the store down, and checks again on first use.
+  yield* Effect.flatMap(existing, (collections) => Effect.forEach(collections, ({ size }) => ensure(size), { discard: true })).pipe(
     Effect.catchTag("UpstreamUnavailable", () =>
-      Effect.logWarning("Qdrant is unreachable at start; the collection will be checked on first use").pipe(
-        Effect.annotateLogs({ url: settings.url, collection: name })
+      Effect.logWarning("Qdrant is unreachable at start; the collections will be checked on first use").pipe(
+        Effect.annotateLogs({ url: settings.url, collection: settings.collection })
       ))
   )
   return store

@@ -136,6 +136,7 @@ export const qdrantDouble = (options: { readonly apiKey?: string } = {}) => Effe
 
   /** The behaviour of each operation the double implements, by operationId; bodies are already valid. */
   const handlers: Record<string, (params: Record<string, string>, body: Json) => Reply> = {
+    get_collections: () => new Reply(200, { collections: [...collections.keys()].map((name) => ({ name })) }),
     collection_exists: ({ collection_name = "" }) => new Reply(200, { exists: collections.has(collection_name) }),
     get_collection: ({ collection_name = "" }) => {
       const c = collections.get(collection_name)
