@@ -30,11 +30,13 @@ const MAX_QUOTES = 3
 /** A message is quoted only if it scores at least this share of the best message's score. */
 const RELATIVE_CUTOFF = 0.34
 
-export const offlineNotice = "Offline mode (no language model is configured), so this is not a written answer."
+/** Said once, after the answer: the answer's `mode` says the rest. */
+export const offlineNotice = "(Offline: quoted from the chat, not written by a language model.)"
 
 /**
- * The extractive answer: quotes the best 1-3 messages (or says nothing was found), citing their ids.
- * The conversation history is not used: an extractive answer can only quote, not resolve follow-ups.
+ * The extractive answer: leads with the best-supported message, quoted with its author and time, then
+ * up to two more that support it (or says nothing was found), citing their ids; the offline note comes
+ * last. The conversation history is not used: an extractive answer can only quote, not resolve follow-ups.
  */
 export const extractiveAnswer = (input: {
   readonly question: string
@@ -43,7 +45,7 @@ export const extractiveAnswer = (input: {
 }): Answer => {
   if (input.context.length === 0) {
     return {
-      text: `${offlineNotice} No messages in this chat were found about that.`,
+      text: `No messages in this chat were found about that.\n${offlineNotice}`,
       citedMessageIds: [],
       mode: "offline"
     }
@@ -54,12 +56,15 @@ export const extractiveAnswer = (input: {
     ? ranked.filter(({ score }) => score > 0 && score >= best * RELATIVE_CUTOFF).slice(0, MAX_QUOTES)
     // No shared words: the context came from vector search, whose first hit is the nearest one.
     : ranked.slice(0, 1)
-  const lead = best > 0
-    ? chosen.length === 1 ? "The most relevant message:" : "The most relevant messages:"
-    : "No message shares words with your question; the closest one found:"
-  const lines = chosen.map(({ message }) => `- ${quote(message)}`)
+  const [first, ...more] = chosen.map(({ message }) => quote(message))
+  const lines = [
+    first ?? "",
+    ...(best > 0 ? [] : ["(No message shares words with your question: this is the closest one found.)"]),
+    ...(more.length > 0 ? ["Also:", ...more.map((line) => `- ${line}`)] : []),
+    offlineNotice
+  ]
   return {
-    text: [`${offlineNotice} ${lead}`, ...lines].join("\n"),
+    text: lines.join("\n"),
     citedMessageIds: chosen.map(({ message }) => message.messageId),
     mode: "offline"
   }
