@@ -146,6 +146,20 @@ layer(PaymentsApp(), { excludeTestServices: true })("payment webhooks", (it) => 
       yield* ledgerAudit
     }))
 
+  it.effect("a second, different payment for an order already paid credits nothing and is recorded for a refund", () =>
+    Effect.gen(function*() {
+      const { stripe } = yield* Doubles
+      const token = yield* buyer("hooks-paid-twice")
+      const before = yield* balanceOf(token)
+      const order = yield* createOrder(token, { package_id: "starter", provider: "stripe" })
+      const paid = stripe.pay(order.provider_order_id ?? "")
+      yield* deliverStripe(paid)
+      yield* deliverStripe(stripe.event("checkout.session.completed", { ...paid.data.object, payment_intent: "pi_second_payment" }))
+      expect(yield* balanceOf(token)).toBe(before + 10)
+      expect((yield* orderOf(token, order.id)).events.map((event) => event.outcome)).toEqual(["credited", "duplicate_payment"])
+      yield* ledgerAudit
+    }))
+
   it.effect("a full refund takes the credits back once; a redelivery or a second event for the same refund changes nothing", () =>
     Effect.gen(function*() {
       const { stripe } = yield* Doubles

@@ -128,7 +128,16 @@ export class PaymentEvents extends Effect.Service<PaymentEvents>()("chatsight/Pa
           )
           return result("mismatch", order)
         }
-        if (order.status === "paid") return result("no_change", order)
+        if (order.status === "paid") {
+          if (change.payment_id !== null && order.provider_payment_id !== null && change.payment_id !== order.provider_payment_id) {
+            // The buyer paid twice for one order: credited once; the second payment is for an operator to refund.
+            yield* Effect.logError("A second payment for an order already paid; nothing credited, refund it").pipe(
+              Effect.annotateLogs({ orderId: order.id, paymentId: change.payment_id })
+            )
+            return result("duplicate_payment", order)
+          }
+          return result("no_change", order)
+        }
         const posted = yield* credits.purchase({
           userId: order.user_id,
           amount: order.credits,
