@@ -59,20 +59,15 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
         const author = route.author
         if (route.kind === "count") {
           const range = route.range
-          const n = yield* exact.countMessages({ chatId, author, from: range?.from ?? null, to: range?.to ?? null })
-          const samples = yield* exact.edgeMessages({
-            chatId,
-            author,
-            from: range?.from ?? null,
-            to: range?.to ?? null,
-            last: false,
-            limit: 3
-          })
+          const filters = { chatId, author, from: range?.from ?? null, to: range?.to ?? null, kind: route.messageKind }
+          const n = yield* exact.countMessages(filters)
+          const samples = yield* exact.edgeMessages({ ...filters, last: false, limit: 3 })
           const who = author ?? "Everyone together"
           const when = range === null ? "in this chat" : range.label
-          return { text: `${who} sent ${plural(n, "message")} ${when} (counted exactly from the chat).`, citations: samples }
+          const what = route.messageKind === null ? "message" : `${route.messageKind} message`
+          return { text: `${who} sent ${plural(n, what)} ${when} (counted exactly from the chat).`, citations: samples }
         }
-        const [message] = yield* exact.edgeMessages({ chatId, author, from: null, to: null, last: route.kind === "last", limit: 1 })
+        const [message] = yield* exact.edgeMessages({ chatId, author, from: null, to: null, kind: null, last: route.kind === "last", limit: 1 })
         if (message === undefined) return { text: "There is no such message in this chat.", citations: [] }
         return {
           text: `The ${route.kind} message${author === null ? "" : ` from ${author}`} was sent on ${

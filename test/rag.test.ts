@@ -8,8 +8,9 @@
  */
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import { randomUUID } from "node:crypto"
+import { readFileSync } from "node:fs"
 import { ChatAccess } from "../src/Chats/Access.js"
 import type { CitedMessage, VectorStatus } from "../src/Domain/Rag.js"
 import { LlmLive } from "../src/Llm/Live.js"
@@ -29,6 +30,7 @@ import {
   TestAppWithWorker,
   TestConfig,
   tokenFor,
+  upload,
   uploadForm,
   waitFor
 } from "./support/TestApp.js"
@@ -297,6 +299,31 @@ layer(AppWithWorker, { excludeTestServices: true })("rag with a worker", (it) =>
       expect(new Set([shed.conversation_id, dog.conversation_id, porto.conversation_id]).size).toBe(3)
     }))
 
+  it.effect("counts of deleted, edited and media messages and of one day are exact; what the router cannot map goes to retrieval", () =>
+    Effect.gen(function*() {
+      const token = yield* tokenFor("rag-kinds")
+      expect((yield* call("POST", "/api/users/store", { token })).status).toBe(200)
+      const bytes = new Uint8Array(readFileSync(new URL("./fixtures/whatsapp/android-24h-group.txt", import.meta.url)))
+      const uploaded = yield* upload(token, { name: "group.txt", bytes })
+      expect(uploaded.status).toBe(201)
+      const chatId = Schema.decodeUnknownSync(Schema.Struct({ id: Schema.String }))(uploaded.body).id
+      const sql = yield* SqlClient.SqlClient
+      for (const kind of ["deleted", "edited", "media"] as const) {
+        const [stored] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM messages WHERE chat_id = ${chatId}::uuid AND kind = ${kind}`
+        expect(stored?.n ?? 0, kind).toBeGreaterThan(0)
+        const reply = yield* ask(token, chatId, `How many ${kind} messages are there?`)
+        expect(reply.mode, kind).toBe("exact")
+        expect(reply.answer).toContain(`sent ${stored?.n} ${kind} message`)
+      }
+      const [day] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM messages
+        WHERE chat_id = ${chatId}::uuid AND kind <> 'system' AND sent_at_local::date = '2021-02-04'`
+      const onDay = yield* ask(token, chatId, "How many messages were sent on 4 February 2021?")
+      expect(onDay.mode).toBe("exact")
+      expect(onDay.answer).toContain(`${day?.n} message`)
+      expect(onDay.answer).toContain("on 2021-02-04")
+      expect((yield* ask(token, chatId, "How many messages were voice notes?")).mode).not.toBe("exact")
+    }))
+
   it.effect("questions with exact answers are answered by the database (mode exact)", () =>
     Effect.gen(function*() {
       const { chatId, token } = yield* indexedChat("rag-exact")
@@ -366,11 +393,8 @@ layer(AppWithWorker, { excludeTestServices: true })("rag with a worker", (it) =>
       expect(lastOfAll.citations.map((c) => c.text)).toEqual(["Welcome home, Porto girl"])
     }))
 
-  // BUG (src/Rag/Router.ts, `routeQuestion`, lines 72-73): the `aboutContent` guard (line 68) applies to counts only,
-  // so "What was the first message about the shed key?" is routed as an exact "first message" question and
-  // answered, as if counted by the database, with the chat's very first message ("Big news: ... Porto"),
-  // which has nothing to do with the shed key. Fix: apply the same guard to the first/last patterns (return
-  // null so retrieval answers), or answer exactly with a full-text filter on the named content.
+  // A first or last message "about" something names content, which only retrieval can weigh: it must not
+  // be answered, as if exactly, with the chat's very first message ("Big news: ... Porto").
   it.effect("\"the first message about X\" is not answered with the chat's first message", () =>
     Effect.gen(function*() {
       const { chatId, token } = yield* indexedChat("rag-first-about")

@@ -56,10 +56,11 @@ export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/Re
       readonly author: string | null
       readonly from: string | null
       readonly to: string | null
+      readonly kind?: string | null | undefined
     }) =>
       sql.and([
         sql`m.chat_id = ${input.chatId}::uuid`,
-        sql`m.kind <> 'system'`,
+        input.kind === undefined || input.kind === null ? sql`m.kind <> 'system'` : sql`m.kind = ${input.kind}`,
         ...(input.author === null ? [] : [sql`m.author = ${input.author}`]),
         ...(input.from === null ? [] : [sql`m.sent_at_local >= ${input.from}::timestamp`]),
         ...(input.to === null ? [] : [sql`m.sent_at_local <= ${input.to}::timestamp`])
@@ -70,6 +71,7 @@ export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/Re
       readonly author: string | null
       readonly from: string | null
       readonly to: string | null
+      readonly kind: string | null
     }) =>
       sql<{ n: number }>`SELECT count(*)::int AS n FROM messages m
         WHERE ${ofWhomAndWhen(input)}`.pipe(
@@ -83,6 +85,7 @@ export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/Re
         author: Schema.NullOr(Schema.String),
         from: Schema.NullOr(Schema.String),
         to: Schema.NullOr(Schema.String),
+        kind: Schema.NullOr(Schema.String),
         last: Schema.Boolean,
         limit: Schema.Int
       }),

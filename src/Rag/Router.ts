@@ -1,7 +1,13 @@
 /**
  * Questions that have an exact answer in the database (how many messages, first and last message) are
  * recognised here and answered by SQL rather than guessed by a model; everything else goes to retrieval.
+ * A question is answered exactly only when every part of it is understood: one with a qualifier the
+ * router cannot map (a weekday, "since March", "voice notes", "per day") goes to retrieval rather than
+ * being answered as a different question with that part dropped.
  */
+
+/** The message kinds a count can be limited to, as stored. */
+export type CountedKind = "media" | "deleted" | "edited"
 
 export type ExactQuestion =
   | {
@@ -9,6 +15,8 @@ export type ExactQuestion =
     readonly author: string | null
     /** Inclusive wall-clock range `YYYY-MM-DD HH:MM:SS`, or null for the whole chat. */
     readonly range: { readonly from: string; readonly to: string; readonly label: string } | null
+    /** Only messages of this kind, or of every kind but system events. */
+    readonly messageKind: CountedKind | null
   }
   | { readonly kind: "first" | "last"; readonly author: string | null }
 
@@ -55,6 +63,56 @@ const rangeIn = (question: string, latestYear: number | null): { from: string; t
   return null
 }
 
+const monthPattern = months.join("|")
+
+/**
+ * A single day the question names (`on 5 March 2024`, `March 5th`, `2024-03-05`, New Year's Day), as a
+ * range; none when it names no day, "unknown" when it names one that does not exist or has no year.
+ */
+const dayIn = (question: string, latestYear: number | null): { from: string; to: string; label: string } | "unknown" | null => {
+  const lower = question.toLowerCase()
+  const at = (year: number, month: number, day: number) => {
+    const last = new Date(Date.UTC(year, month, 0)).getUTCDate()
+    if (month < 1 || month > 12 || day < 1 || day > last) return "unknown" as const
+    const date = `${year}-${pad(month)}-${pad(day)}`
+    return { from: `${date} 00:00:00`, to: `${date} 23:59:59`, label: `on ${date}` }
+  }
+  const iso = /\b(\d{4})-(\d{2})-(\d{2})\b/.exec(lower)
+  if (iso !== null) return at(Number(iso[1]), Number(iso[2]), Number(iso[3]))
+  const dayMonth = new RegExp(`\\b(\\d{1,2})(?:st|nd|rd|th)?(?:\\s+of)?\\s+(${monthPattern})\\b(?:,?\\s+(\\d{4}))?`).exec(lower)
+  const monthDay = new RegExp(`\\b(${monthPattern})\\s+(\\d{1,2})(?:st|nd|rd|th)?\\b(?:,?\\s+(\\d{4}))?`).exec(lower)
+  const newYear = /\bnew year'?s day\b(?:\s+(\d{4}))?/.exec(lower)
+  const [day, month, year] = dayMonth !== null
+    ? [Number(dayMonth[1]), months.indexOf(dayMonth[2]!) + 1, dayMonth[3]]
+    : monthDay !== null
+    ? [Number(monthDay[2]), months.indexOf(monthDay[1]!) + 1, monthDay[3]]
+    : newYear !== null
+    ? [1, 1, newYear[1]]
+    : [null, null, undefined]
+  if (day === null || month === null) return null
+  const y = year !== undefined ? Number(year) : latestYear
+  return y === null ? "unknown" : at(y, month, day)
+}
+
+/** Qualifiers the router cannot map: a question holding one is not answered exactly. */
+const unmapped = new RegExp(
+  [
+    // periods other than a day, a month or a year
+    "\\b(?:today|yesterday|tonight|week|weekend|weekends|weekday|weekdays|summer|winter|spring|autumn|christmas|easter|birthday|holiday|holidays)\\b",
+    "\\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\\b",
+    "\\b(?:morning|afternoon|evening|night|midnight|noon)s?\\b",
+    "\\b(?:since|until|till|before|after|between|last|past|recent|recently|ago)\\b",
+    `\\bfrom\\s+(?:the\\s+)?(?:${monthPattern}|\\d)`,
+    // rates and shares
+    "\\b(?:per|average|each|every|percent|percentage)\\b",
+    // kinds the chat does not store apart
+    "\\b(?:voice|audio|photos?|pictures?|images?|videos?|stickers?|gifs?|documents?|files?|links?|urls?|emojis?|calls?|polls?|locations?)\\b"
+  ].join("|")
+)
+
+const kindIn = (lower: string): CountedKind | null =>
+  /\bedit(?:ed|s)?\b/.test(lower) ? "edited" : /\bdelet(?:e|ed|es)\b/.test(lower) ? "deleted" : /\bmedia\b/.test(lower) ? "media" : null
+
 /**
  * Recognises a question with an exact answer. `latestYear` is the year of the chat's last message,
  * which a month named without a year refers to.
@@ -67,8 +125,16 @@ export const routeQuestion = (
   const lower = question.toLowerCase()
   // "How many messages mention X" asks about content, which only retrieval can weigh.
   const aboutContent = /\b(mention|mentions|mentioned|about|contain|contains|containing|say|said|word|words)\b/.test(lower)
-  if (/\bhow many messages\b/.test(lower) && !aboutContent) {
-    return { kind: "count", author: participantIn(question, participants), range: rangeIn(question, latestYear) }
+  if (/\bhow many (?:(?:edited|deleted|media) )?messages\b/.test(lower) && !aboutContent) {
+    if (unmapped.test(lower)) return null
+    const day = dayIn(question, latestYear)
+    if (day === "unknown") return null
+    return {
+      kind: "count",
+      author: participantIn(question, participants),
+      range: day ?? rangeIn(question, latestYear),
+      messageKind: kindIn(lower)
+    }
   }
   if (aboutContent) return null
   if (/\b(first|earliest) message\b/.test(lower)) return { kind: "first", author: participantIn(question, participants) }
