@@ -56,6 +56,23 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
 
     const answerExactly = (chatId: string, route: ExactQuestion) =>
       Effect.gen(function*() {
+        if (route.kind === "rank") {
+          const range = route.range
+          const filters = { chatId, from: range?.from ?? null, to: range?.to ?? null, kind: route.messageKind }
+          const counts = yield* exact.countByAuthor(filters)
+          const ordered = route.fewest ? [...counts].reverse() : counts
+          const [top, ...others] = ordered
+          const when = range === null ? "in this chat" : range.label
+          const what = route.messageKind === null ? "messages" : `${route.messageKind} messages`
+          if (top === undefined) return { text: `Nobody sent any ${what} ${when}.`, citations: [] }
+          const samples = yield* exact.edgeMessages({ ...filters, author: top.author, last: false, limit: 3 })
+          const rest = others.slice(0, 4).map((row) => `${row.author} ${row.n}`).join(", ")
+          return {
+            text: `${top.author} sent the ${route.fewest ? "fewest" : "most"} ${what} ${when}: ${top.n}` +
+              `${rest === "" ? "" : ` (then ${rest})`} (counted exactly from the chat).`,
+            citations: samples
+          }
+        }
         const author = route.author
         if (route.kind === "count") {
           const range = route.range

@@ -322,6 +322,12 @@ layer(AppWithWorker, { excludeTestServices: true })("rag with a worker", (it) =>
       expect(onDay.answer).toContain(`${day?.n} message`)
       expect(onDay.answer).toContain("on 2021-02-04")
       expect((yield* ask(token, chatId, "How many messages were voice notes?")).mode).not.toBe("exact")
+      const [top] = yield* sql<{ author: string; n: number }>`SELECT author, count(*)::int AS n FROM messages
+        WHERE chat_id = ${chatId}::uuid AND kind <> 'system' AND author IS NOT NULL GROUP BY author ORDER BY n DESC, author LIMIT 1`
+      const most = yield* ask(token, chatId, "Who sent the most messages?")
+      expect(most.mode).toBe("exact")
+      expect(most.answer).toContain(`${top?.author} sent the most messages in this chat: ${top?.n}`)
+      expect(most.citations.every((citation) => citation.author === top?.author)).toBe(true)
     }))
 
   it.effect("questions with exact answers are answered by the database (mode exact)", () =>

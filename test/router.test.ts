@@ -81,4 +81,21 @@ describe("questions with an exact answer", () => {
     ) expect(routeQuestion(question, people, 2024), question).toBeNull()
     expect(routeQuestion("How many messages from Sam?", people, 2024)).toMatchObject({ author: "Sam Rivera" })
   })
+
+  it("ranks who sent the most or the fewest, with a count's filters", () => {
+    expect(routeQuestion("Who sent the most messages in 2023?", people, 2024)).toMatchObject({
+      kind: "rank",
+      fewest: false,
+      range: { label: "in 2023" },
+      messageKind: null
+    })
+    expect(routeQuestion("Who wrote the fewest messages?", people, 2024)).toMatchObject({ kind: "rank", fewest: true, range: null })
+    expect(routeQuestion("Who was the most active on New Year's Day 2024?", people, 2024)).toMatchObject({
+      kind: "rank",
+      range: { label: "on 2024-01-01" }
+    })
+    expect(routeQuestion("Who sent the most voice notes?", people, 2024)).toBeNull()
+    expect(routeQuestion("Who talked the most about the wedding?", people, 2024)).toBeNull()
+    expect(routeQuestion("Who sent the most recent message?", people, 2024)).toMatchObject({ kind: "last" })
+  })
 })

@@ -78,6 +78,17 @@ export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/Re
         Effect.map((rows) => rows[0]?.n ?? 0)
       )
 
+    /** Messages per author under the same filters as `countMessages`, most first (ties by name). */
+    const countByAuthor = (input: {
+      readonly chatId: string
+      readonly from: string | null
+      readonly to: string | null
+      readonly kind: string | null
+    }) =>
+      sql<{ author: string; n: number }>`SELECT m.author, count(*)::int AS n FROM messages m
+        WHERE ${ofWhomAndWhen({ ...input, author: null })} AND m.author IS NOT NULL
+        GROUP BY m.author ORDER BY n DESC, m.author`
+
     /** The first or last few messages (not system events), of one author and range if given. */
     const edgeMessages = SqlSchema.findAll({
       Request: Schema.Struct({
@@ -96,6 +107,6 @@ export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/Re
             ORDER BY m.seq ${input.last ? sql`DESC` : sql`ASC`} LIMIT ${input.limit}`
     })
 
-    return { fullTextChunks, fullTextMessages, messagesOfChunks, countMessages, edgeMessages } as const
+    return { fullTextChunks, fullTextMessages, messagesOfChunks, countMessages, countByAuthor, edgeMessages } as const
   })
 }) {}

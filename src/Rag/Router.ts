@@ -19,6 +19,13 @@ export type ExactQuestion =
     readonly messageKind: CountedKind | null
   }
   | { readonly kind: "first" | "last"; readonly author: string | null }
+  | {
+    /** Who sent the most (or fewest) messages, with the same filters a count takes. */
+    readonly kind: "rank"
+    readonly fewest: boolean
+    readonly range: { readonly from: string; readonly to: string; readonly label: string } | null
+    readonly messageKind: CountedKind | null
+  }
 
 const months = [
   "january", "february", "march", "april", "may", "june",
@@ -125,16 +132,19 @@ export const routeQuestion = (
   const lower = question.toLowerCase()
   // "How many messages mention X" asks about content, which only retrieval can weigh.
   const aboutContent = /\b(mention|mentions|mentioned|about|contain|contains|containing|say|said|word|words)\b/.test(lower)
-  if (/\bhow many (?:(?:edited|deleted|media) )?messages\b/.test(lower) && !aboutContent) {
+  const counted = /\bhow many (?:(?:edited|deleted|media) )?messages\b/.test(lower)
+  const ranked = /\bwho (?:sent|wrote|texted|posted|messaged|talked|writes|sends|talks)\b.*\b(most(?! recent)|least|fewest)\b|\bwho (?:is|was) the (most|least) active\b/
+    .exec(lower)
+  if ((counted || ranked !== null) && !aboutContent) {
     if (unmapped.test(lower)) return null
     const day = dayIn(question, latestYear)
     if (day === "unknown") return null
-    return {
-      kind: "count",
-      author: participantIn(question, participants),
-      range: day ?? rangeIn(question, latestYear),
-      messageKind: kindIn(lower)
+    const range = day ?? rangeIn(question, latestYear)
+    if (ranked !== null) {
+      const fewest = (ranked[1] ?? ranked[2]) !== "most"
+      return { kind: "rank", fewest, range, messageKind: kindIn(lower) }
     }
+    return { kind: "count", author: participantIn(question, participants), range, messageKind: kindIn(lower) }
   }
   if (aboutContent) return null
   if (/\b(first|earliest) message\b/.test(lower)) return { kind: "first", author: participantIn(question, participants) }
