@@ -121,11 +121,7 @@ export class Exports extends Effect.Service<Exports>()("chatsight/Exports", {
       Effect.withSpan("Exports.deleteExpired")
     )
 
-    /** Deletes every export of the user with its archive (for erasure). Returns how many there were. */
-    const discardOfUser = (userId: string) =>
-      repo.discardOfUser(userId).pipe(orDatabaseError, Effect.withSpan("Exports.discardOfUser", { attributes: { "user.id": userId } }))
-
-    return { start, get, deleteExpired, discardOfUser } as const
+    return { start, get, deleteExpired } as const
   }),
   dependencies: [ExportsRepo.Default, Jobs.Default, Users.Default]
 }) {}

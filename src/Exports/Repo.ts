@@ -129,10 +129,6 @@ export class ExportsRepo extends Effect.Service<ExportsRepo>()("chatsight/Export
       return { exports: expired.length, parts: parts.length }
     })
 
-    /** Deletes every export of the user (their parts cascade). */
-    const discardOfUser = (userId: string) =>
-      sql`DELETE FROM exports WHERE user_id = ${userId} RETURNING id`.pipe(Effect.map((rows) => rows.length))
-
     return {
       find,
       pending,
@@ -145,8 +141,7 @@ export class ExportsRepo extends Effect.Service<ExportsRepo>()("chatsight/Export
       insertPart,
       deleteParts,
       part,
-      expire,
-      discardOfUser
+      expire
     } as const
   })
 }) {}
