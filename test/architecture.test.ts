@@ -38,6 +38,7 @@ const publicModules = new Set([
   "Chats/Hooks.ts", // what other domains do when a chat is stored
   "Chats/ChatColumns.ts", // the chat row as every reader selects it
   "Chats/Purge.ts", // the one purge path of a chat's content (chat deletion and account erasure)
+  "Payments/OrderColumns.ts", // the payment order row as every reader selects it
   "Worker/Handler.ts", // defining a job kind
   "Worker/Jobs.ts", // enqueueing and reading jobs
   "Worker/Periodic.ts", // jobs enqueued every interval

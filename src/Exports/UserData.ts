@@ -7,6 +7,7 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Schema } from "effect"
 import { chatColumns } from "../Chats/ChatColumns.js"
+import { orderColumns } from "../Payments/OrderColumns.js"
 import { wallClockSql } from "../Database.js"
 import { ChatRow } from "../Domain/Chat.js"
 import { LedgerRow } from "../Domain/Credits.js"
@@ -15,9 +16,6 @@ import { OrderEvent, OrderRow } from "../Domain/Payments.js"
 import { Conversation, ConversationMessage } from "../Domain/Rag.js"
 
 
-const orderColumns = `id::text AS id, user_id, package_id, provider, provider_order_id, provider_payment_id, amount,
-  currency, credits, status, idempotency_key, checkout_url, failure_reason, credits_granted, refunded_amount,
-  disputed_amount, credits_reversed, credits_owed, created_at, updated_at, paid_at`
 
 // The driver reads timestamps as `Date`s: rows decode with the wire schemas' type side.
 const AccountRow = Schema.typeSchema(ExportedAccount)

@@ -5,10 +5,8 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Schema } from "effect"
 import { OrderEvent, OrderRow, OrderStatus, PaymentChange, Provider } from "../Domain/Payments.js"
+import { orderColumns } from "./OrderColumns.js"
 
-const orderColumns = `id, user_id, package_id, provider, provider_order_id, provider_payment_id, amount, currency,
-  credits, status, idempotency_key, checkout_url, failure_reason, credits_granted, refunded_amount, disputed_amount,
-  credits_reversed, credits_owed, created_at, updated_at, paid_at`
 
 /** A stored event as applying it needs it. */
 export const EventRow = Schema.Struct({
