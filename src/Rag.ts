@@ -54,35 +54,37 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
     const llm = yield* Llm
     const jobs = yield* Jobs
 
+    /** The SQL filters of a count or a ranking, and how its answer names them. */
+    const countFilters = (chatId: string, route: Extract<ExactQuestion, { kind: "count" | "rank" }>) => ({
+      filters: { chatId, from: route.range?.from ?? null, to: route.range?.to ?? null, kind: route.messageKind },
+      what: route.messageKind ?? "",
+      when: route.range === null ? "in this chat" : route.range.label
+    })
+
     const answerExactly = (chatId: string, route: ExactQuestion) =>
       Effect.gen(function*() {
         if (route.kind === "rank") {
-          const range = route.range
-          const filters = { chatId, from: range?.from ?? null, to: range?.to ?? null, kind: route.messageKind }
+          const { filters, what, when } = countFilters(chatId, route)
           const counts = yield* exact.countByAuthor(filters)
           const ordered = route.fewest ? [...counts].reverse() : counts
           const [top, ...others] = ordered
-          const when = range === null ? "in this chat" : range.label
-          const what = route.messageKind === null ? "messages" : `${route.messageKind} messages`
-          if (top === undefined) return { text: `Nobody sent any ${what} ${when}.`, citations: [] }
+          const messages = `${what} messages`.trim()
+          if (top === undefined) return { text: `Nobody sent any ${messages} ${when}.`, citations: [] }
           const samples = yield* exact.edgeMessages({ ...filters, author: top.author, last: false, limit: 3 })
           const rest = others.slice(0, 4).map((row) => `${row.author} ${row.n}`).join(", ")
           return {
-            text: `${top.author} sent the ${route.fewest ? "fewest" : "most"} ${what} ${when}: ${top.n}` +
+            text: `${top.author} sent the ${route.fewest ? "fewest" : "most"} ${messages} ${when}: ${top.n}` +
               `${rest === "" ? "" : ` (then ${rest})`} (counted exactly from the chat).`,
             citations: samples
           }
         }
         const author = route.author
         if (route.kind === "count") {
-          const range = route.range
-          const filters = { chatId, author, from: range?.from ?? null, to: range?.to ?? null, kind: route.messageKind }
-          const n = yield* exact.countMessages(filters)
-          const samples = yield* exact.edgeMessages({ ...filters, last: false, limit: 3 })
+          const { filters, what, when } = countFilters(chatId, route)
+          const n = yield* exact.countMessages({ ...filters, author })
+          const samples = yield* exact.edgeMessages({ ...filters, author, last: false, limit: 3 })
           const who = author ?? "Everyone together"
-          const when = range === null ? "in this chat" : range.label
-          const what = route.messageKind === null ? "message" : `${route.messageKind} message`
-          return { text: `${who} sent ${plural(n, what)} ${when} (counted exactly from the chat).`, citations: samples }
+          return { text: `${who} sent ${plural(n, `${what} message`.trim())} ${when} (counted exactly from the chat).`, citations: samples }
         }
         const [message] = yield* exact.edgeMessages({ chatId, author, from: null, to: null, kind: null, last: route.kind === "last", limit: 1 })
         if (message === undefined) return { text: "There is no such message in this chat.", citations: [] }
