@@ -96,7 +96,10 @@ const storeChat = (name: string, participants: ReadonlyArray<string>, messages: 
         sentAt: batch.map((m) => wallClock(m.sentAt)),
         author: batch.map((m) => m.author),
         text: batch.map((m) => m.text),
-        kind: batch.map((m) => m.kind)
+        kind: batch.map((m) => m.kind),
+        mediaKind: batch.map(() => null),
+        fileName: batch.map(() => null),
+        event: batch.map(() => null)
       })
     }
     return chatId

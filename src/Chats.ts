@@ -16,7 +16,7 @@ import { ChatCursor, type ChatRow, MessageCursor } from "./Domain/Chat.js"
 import { limitOf, type PageRequest, toPage } from "./Domain/Pagination.js"
 import { Users } from "./Users.js"
 import { type ChatStatistics, ChatStatisticsSchema } from "./Domain/Statistics.js"
-import { kinds, textAt } from "./Ingest/Columns.js"
+import { fileNameAt, kinds, mediaKindOf, systemEventOf, textAt } from "./Ingest/Columns.js"
 import type { ParsedExport } from "./Ingest/ParseRequest.js"
 import { ParserThreads } from "./Ingest/ParserThreads.js"
 import { wireReport } from "./Ingest/ReportWire.js"
@@ -81,6 +81,9 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
           const author: Array<string | null> = []
           const text: Array<string> = []
           const kind: Array<string> = []
+          const mediaKind: Array<string | null> = []
+          const fileName: Array<string | null> = []
+          const event: Array<string | null> = []
           for (let i = start; i < end; i++) {
             const authorIndex = columns.author[i]!
             seq.push(i)
@@ -88,8 +91,11 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
             author.push(authorIndex < 0 ? null : columns.authors[authorIndex]!)
             text.push(textAt(columns, i))
             kind.push(kinds[columns.kind[i]!]!)
+            mediaKind.push(mediaKindOf(columns.mediaKind[i]!))
+            fileName.push(fileNameAt(columns, i))
+            event.push(systemEventOf(columns.event[i]!))
           }
-          yield* repo.insertMessages(chatId, timeZone, { seq, sentAt, author, text, kind })
+          yield* repo.insertMessages(chatId, timeZone, { seq, sentAt, author, text, kind, mediaKind, fileName, event })
         }
         yield* repo.insertStats(chatId, parsed.statistics)
         return inserted

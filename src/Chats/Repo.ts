@@ -26,6 +26,9 @@ export interface MessageColumns {
   readonly author: ReadonlyArray<string | null>
   readonly text: ReadonlyArray<string>
   readonly kind: ReadonlyArray<string>
+  readonly mediaKind: ReadonlyArray<string | null>
+  readonly fileName: ReadonlyArray<string | null>
+  readonly event: ReadonlyArray<string | null>
 }
 
 export interface NewChat {
@@ -111,10 +114,13 @@ export class ChatsRepo extends Effect.Service<ChatsRepo>()("chatsight/ChatsRepo"
 
     /** One statement per batch: the columns travel as arrays and are unnested by the server. */
     const insertMessages = (chatId: string, timeZone: string, batch: MessageColumns) =>
-      sql`INSERT INTO messages (chat_id, seq, sent_at_local, sent_at, author, text, kind)
-          SELECT ${chatId}::uuid, u.seq, u.local, u.local AT TIME ZONE ${timeZone}, u.author, u.text, u.kind
+      sql`INSERT INTO messages (chat_id, seq, sent_at_local, sent_at, author, text, kind, media_kind, file_name, event)
+          SELECT ${chatId}::uuid, u.seq, u.local, u.local AT TIME ZONE ${timeZone}, u.author, u.text, u.kind,
+                 u.media_kind, u.file_name, u.event
           FROM unnest(${batch.seq}::int[], ${batch.sentAt}::timestamp[], ${batch.author}::text[],
-                      ${batch.text}::text[], ${batch.kind}::text[]) AS u(seq, local, author, text, kind)`
+                      ${batch.text}::text[], ${batch.kind}::text[], ${batch.mediaKind}::text[],
+                      ${batch.fileName}::text[], ${batch.event}::text[])
+               AS u(seq, local, author, text, kind, media_kind, file_name, event)`
 
     const insertStats = (chatId: string, stats: unknown) =>
       sql`INSERT INTO chat_stats (chat_id, stats) VALUES (${chatId}::uuid, ${JSON.stringify(stats)}::jsonb)`

@@ -4,11 +4,20 @@
  * `MessageSource` for the statistics, or message objects for tests. No library is loaded here: the
  * parser's own memory is what the benchmark measures.
  */
-import { type MessageKind, messageKinds } from "../Domain/MessageKind.js"
+import { type MediaKind, mediaKinds, type MessageKind, messageKinds, type SystemEvent, systemEvents } from "../Domain/MessageKind.js"
 import type { MessageSource, ParsedMessage } from "./Messages.js"
 
 /** The kinds in the order their codes in `MessageColumns.kind` index. */
 export const kinds: ReadonlyArray<MessageKind> = messageKinds
+
+/** The media kind coded `code` in `MessageColumns.mediaKind` (0 = none, n = `mediaKinds[n - 1]`). */
+export const mediaKindOf = (code: number): MediaKind | null => code === 0 ? null : mediaKinds[code - 1]!
+/** The code of a media kind in `MessageColumns.mediaKind`. */
+export const mediaKindCode = (kind: MediaKind): number => mediaKinds.indexOf(kind) + 1
+/** The system event coded `code` in `MessageColumns.event` (0 = none, n = `systemEvents[n - 1]`). */
+export const systemEventOf = (code: number): SystemEvent | null => code === 0 ? null : systemEvents[code - 1]!
+/** The code of a system event in `MessageColumns.event`. */
+export const systemEventCode = (event: SystemEvent): number => systemEvents.indexOf(event) + 1
 
 /**
  * Messages in file order as columns rather than one object per message: a million-message export then
@@ -16,7 +25,9 @@ export const kinds: ReadonlyArray<MessageKind> = messageKinds
  * another thread without a copy. Message i (its position in the file is its seq) is sent at
  * `sentAt[i]`, of kind `kinds[kind[i]]`, by `authors[author[i]]` (none when -1), and its body is
  * `source.slice(textStart[i], textEnd[i])`: every body, even a trimmed edited one, is a plain slice of
- * the chat text, so no body is copied.
+ * the chat text, so no body is copied. A media message's body is its caption (empty when none), its
+ * attachment's file name `source.slice(fileStart[i], fileEnd[i])` (empty when none), its media kind
+ * `mediaKind[i]`; a system event's is `event[i]`.
  */
 export interface MessageColumns {
   readonly count: number
@@ -32,11 +43,22 @@ export interface MessageColumns {
   readonly source: string
   readonly textStart: Uint32Array<ArrayBuffer>
   readonly textEnd: Uint32Array<ArrayBuffer>
+  /** `mediaKindOf` code: 0 unless the message is media. */
+  readonly mediaKind: Uint8Array<ArrayBuffer>
+  /** `systemEventOf` code: 0 unless the message is a system event. */
+  readonly event: Uint8Array<ArrayBuffer>
+  /** The attachment's file name as a slice of `source`; equal offsets when there is none. */
+  readonly fileStart: Uint32Array<ArrayBuffer>
+  readonly fileEnd: Uint32Array<ArrayBuffer>
 }
 
 /** The body of message `i`. */
 export const textAt = (columns: MessageColumns, i: number): string =>
   columns.source.slice(columns.textStart[i]!, columns.textEnd[i]!)
+
+/** The attachment file name of message `i`, or null when it names none. */
+export const fileNameAt = (columns: MessageColumns, i: number): string | null =>
+  columns.fileEnd[i]! > columns.fileStart[i]! ? columns.source.slice(columns.fileStart[i]!, columns.fileEnd[i]!) : null
 
 /** The columns read one field at a time, as the statistics read them. */
 export const columnSource = (columns: MessageColumns): MessageSource => ({

@@ -26,7 +26,11 @@ const MessageColumnsSchema: Schema.Schema<MessageColumns> = Schema.Struct({
   authors: Schema.Array(Schema.String),
   source: Schema.String,
   textStart: column((u): u is Uint32Array<ArrayBuffer> => u instanceof Uint32Array && ownsBuffer(u), "TextStartColumn"),
-  textEnd: column((u): u is Uint32Array<ArrayBuffer> => u instanceof Uint32Array && ownsBuffer(u), "TextEndColumn")
+  textEnd: column((u): u is Uint32Array<ArrayBuffer> => u instanceof Uint32Array && ownsBuffer(u), "TextEndColumn"),
+  mediaKind: column((u): u is Uint8Array<ArrayBuffer> => u instanceof Uint8Array && ownsBuffer(u), "MediaKindColumn"),
+  event: column((u): u is Uint8Array<ArrayBuffer> => u instanceof Uint8Array && ownsBuffer(u), "EventColumn"),
+  fileStart: column((u): u is Uint32Array<ArrayBuffer> => u instanceof Uint32Array && ownsBuffer(u), "FileStartColumn"),
+  fileEnd: column((u): u is Uint32Array<ArrayBuffer> => u instanceof Uint32Array && ownsBuffer(u), "FileEndColumn")
 })
 
 export const ExportToParse = Schema.Struct({

@@ -73,6 +73,10 @@ export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: bool
   let authorColumn = new Int32Array(capacity)
   let startColumn = new Uint32Array(capacity)
   let endColumn = new Uint32Array(capacity)
+  let mediaKindColumn = new Uint8Array(capacity)
+  let eventColumn = new Uint8Array(capacity)
+  let fileStartColumn = new Uint32Array(capacity)
+  let fileEndColumn = new Uint32Array(capacity)
   /** A column twice as long with the same values in front. */
   const doubled = <T extends Float64Array<ArrayBuffer> | Uint8Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>>(
     column: T,
@@ -89,6 +93,10 @@ export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: bool
     authorColumn = doubled(authorColumn, (n) => new Int32Array(n))
     startColumn = doubled(startColumn, (n) => new Uint32Array(n))
     endColumn = doubled(endColumn, (n) => new Uint32Array(n))
+    mediaKindColumn = doubled(mediaKindColumn, (n) => new Uint8Array(n))
+    eventColumn = doubled(eventColumn, (n) => new Uint8Array(n))
+    fileStartColumn = doubled(fileStartColumn, (n) => new Uint32Array(n))
+    fileEndColumn = doubled(fileEndColumn, (n) => new Uint32Array(n))
   }
   // Authors as written map to an id; ids name distinct normalised authors (two spellings, one person).
   const authorIndex = new Map<string, number>()
@@ -305,7 +313,11 @@ export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: bool
       authors: authorNames,
       source: text,
       textStart: startColumn.subarray(0, count),
-      textEnd: endColumn.subarray(0, count)
+      textEnd: endColumn.subarray(0, count),
+      mediaKind: mediaKindColumn.subarray(0, count),
+      event: eventColumn.subarray(0, count),
+      fileStart: fileStartColumn.subarray(0, count),
+      fileEnd: fileEndColumn.subarray(0, count)
     },
     dayFirst,
     overA,
