@@ -15,11 +15,32 @@ export interface ContextMessage {
   /** Wall-clock time as written, `YYYY-MM-DDTHH:MM:SS`. */
   readonly sentAt: string
   readonly text: string
+  /** For retrieved messages: the rank (from 1) of the best retrieved chunk that holds it. */
+  readonly rank?: number
 }
 
 export interface Turn {
   readonly role: "user" | "assistant"
   readonly content: string
+}
+
+/** A function the model may call while answering (see src/Rag/ChatTools.ts); `parameters` is a JSON Schema. */
+export interface ToolDeclaration {
+  readonly name: string
+  readonly description: string
+  readonly parameters: unknown
+}
+
+/**
+ * Tools offered to the model for one answer. A call's `response` goes back to the model as JSON; its
+ * `evidence` are messages the model may then cite, as if they had been in the context.
+ */
+export interface AnswerTools<E> {
+  readonly declarations: ReadonlyArray<ToolDeclaration>
+  readonly call: (name: string, args: unknown) => Effect.Effect<
+    { readonly response: Record<string, unknown>; readonly evidence: ReadonlyArray<ContextMessage> },
+    E
+  >
 }
 
 export interface Answer {
@@ -72,12 +93,16 @@ export interface LanguageModel {
     texts: ReadonlyArray<string>,
     purpose: "document" | "query"
   ) => Effect.Effect<ReadonlyArray<ReadonlyArray<number>>, UpstreamUnavailable>
-  /** Answers a question from the given messages (and the conversation so far), citing message ids. */
-  readonly answer: (input: {
+  /**
+   * Answers a question from the given messages (and the conversation so far), citing message ids. A
+   * model that can call functions may use `tools` (and cite the messages they return); others ignore them.
+   */
+  readonly answer: <E = never>(input: {
     readonly question: string
     readonly context: ReadonlyArray<ContextMessage>
     readonly history: ReadonlyArray<Turn>
-  }) => Effect.Effect<Answer, UpstreamUnavailable>
+    readonly tools?: AnswerTools<E> | undefined
+  }) => Effect.Effect<Answer, UpstreamUnavailable | E>
   /**
    * Writes one insight report from the statistics and the evidence. Findings cite only evidence ids;
    * a finding left without a valid citation is dropped. `InsightUnusable` when the replies stay unreadable.

@@ -19,7 +19,7 @@ import { type ContextMessage, Llm } from "./Llm.js"
 import { ChunksRepo } from "./Rag/ChunksRepo.js"
 import { ConversationsRepo } from "./Rag/ConversationsRepo.js"
 import { Retrieval } from "./Rag/Retrieval.js"
-import { RetrievalRepo } from "./Rag/RetrievalRepo.js"
+import { type RankedMessage, RetrievalRepo } from "./Rag/RetrievalRepo.js"
 import { type ExactQuestion, routeQuestion } from "./Rag/Router.js"
 import { Jobs } from "./Worker/Jobs.js"
 import { embedJobKey } from "./Rag/Keys.js"
@@ -36,12 +36,16 @@ export interface QueryInput {
 const conversationNotFound = (id: string) => new NotFound({ message: `No conversation ${id}` })
 
 
-const toContext = (message: CitedMessage): ContextMessage => ({
+const toContext = (message: RankedMessage): ContextMessage => ({
   messageId: message.message_id,
   author: message.author,
   sentAt: message.sent_at,
-  text: message.text
+  text: message.text,
+  rank: message.rank
 })
+
+/** A retrieved message as cited: without its retrieval rank. */
+const toCitation = ({ rank: _rank, ...message }: RankedMessage): CitedMessage => message
 
 
 export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
@@ -125,7 +129,7 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
             const found = yield* retrieval.retrieve({ chatId: chat.id, userId: input.userId, question })
             const answer = yield* llm.answer({ question, context: found.messages.map(toContext), history })
             // Only messages that were given to the model can be cited; invented ids are dropped.
-            const given = new Map(found.messages.map((message) => [message.message_id, message]))
+            const given = new Map(found.messages.map((message) => [message.message_id, toCitation(message)]))
             const citations = [...new Set(answer.citedMessageIds)].flatMap((id) => {
               const message = given.get(id)
               return message === undefined ? [] : [message]

@@ -42,7 +42,7 @@ export const extractiveAnswer = (input: {
   readonly question: string
   readonly context: ReadonlyArray<ContextMessage>
   readonly history: ReadonlyArray<Turn>
-}): Answer => {
+}, nearest?: ContextMessage): Answer => {
   if (input.context.length === 0) {
     return {
       text: `No messages in this chat were found about that.\n${offlineNotice}`,
@@ -54,12 +54,12 @@ export const extractiveAnswer = (input: {
   const best = ranked[0]!.score
   const chosen = best > 0
     ? ranked.filter(({ score }) => score > 0 && score >= best * RELATIVE_CUTOFF).slice(0, MAX_QUOTES)
-    // No shared words: the context came from vector search, whose first hit is the nearest one.
-    : ranked.slice(0, 1)
+    // No shared words: the message nearest in meaning, when the caller found it.
+    : [{ message: nearest ?? ranked[0]!.message }]
   const [first, ...more] = chosen.map(({ message }) => quote(message))
   const lines = [
     first ?? "",
-    ...(best > 0 ? [] : ["(No message shares words with your question: this is the closest one found.)"]),
+    ...(best > 0 ? [] : ["(No message shares words with your question: this is the closest in meaning found.)"]),
     ...(more.length > 0 ? ["Also:", ...more.map((line) => `- ${line}`)] : []),
     offlineNotice
   ]
@@ -68,6 +68,41 @@ export const extractiveAnswer = (input: {
     citedMessageIds: chosen.map(({ message }) => message.messageId),
     mode: "offline"
   }
+}
+
+/**
+ * Messages compared with the question by meaning, best-ranked chunks first: at most this many (a chunk's
+ * vector blurs its messages, so the best chunk alone often misses the message; this caps the cost).
+ */
+const MAX_NEAREST = 64
+
+/**
+ * When no message shares a word with the question, the message nearest to it in meaning among those of
+ * the best-ranked retrieved chunks (the question and those messages embedded together: USE-lite vectors
+ * are unit length, so the dot product is the cosine); nothing to do otherwise.
+ */
+const nearestInMeaning = (
+  question: string,
+  context: ReadonlyArray<ContextMessage>,
+  embed: (texts: ReadonlyArray<string>) => ReturnType<LanguageModel["embed"]>
+) => {
+  if (context.length === 0 || rankMessages(question, context)[0]!.score > 0) return Effect.succeed(undefined)
+  const candidates = [...context]
+    .sort((a, b) => (a.rank ?? 1) - (b.rank ?? 1))
+    .slice(0, MAX_NEAREST)
+  return Effect.map(embed([question, ...candidates.map((message) => message.text)]), ([asked, ...vectors]) => {
+    let nearest: ContextMessage | undefined
+    let closest = Number.NEGATIVE_INFINITY
+    vectors.forEach((vector, i) => {
+      let dot = 0
+      for (let d = 0; d < vector.length; d++) dot += vector[d]! * (asked?.[d] ?? 0)
+      if (dot > closest) {
+        closest = dot
+        nearest = candidates[i]
+      }
+    })
+    return nearest
+  })
 }
 
 /** The offline model as a service value, embedding with `embed` (the USE-lite thread). */
@@ -82,7 +117,8 @@ export const offlineModel = (embed: (texts: ReadonlyArray<string>) => ReturnType
       })
     ),
   answer: (input) =>
-    Effect.sync(() => extractiveAnswer(input)).pipe(
+    nearestInMeaning(input.question, input.context, embed).pipe(
+      Effect.map((nearest) => extractiveAnswer(input, nearest)),
       Effect.tap((answer) => Effect.annotateCurrentSpan("cited", answer.citedMessageIds.length)),
       Effect.withSpan("Llm.answer", { attributes: { model: "offline", context: input.context.length } })
     ),

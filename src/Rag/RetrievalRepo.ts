@@ -5,6 +5,10 @@ import { wallClockSql } from "../Database.js"
 import { CitedMessage } from "../Domain/Rag.js"
 import { ChunkHit } from "./ChunksRepo.js"
 
+/** A message a retrieved chunk covers, with the rank (from 1) of the best chunk that covers it. */
+export const RankedMessage = Schema.Struct({ ...CitedMessage.fields, rank: Schema.Int })
+export type RankedMessage = typeof RankedMessage.Type
+
 export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/RetrievalRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
@@ -32,21 +36,22 @@ export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/Re
             ORDER BY ts_rank(to_tsvector('simple', m.text), q) DESC, m.seq LIMIT ${k}`
     })
 
-    /** The messages the chunks cover, from the messages table, in file order, each once. */
+    /** The messages the chunks cover, from the messages table, in file order, each once with its best chunk's rank. */
     const messagesOfChunks = SqlSchema.findAll({
       Request: Schema.Struct({
         chatId: Schema.String,
         firsts: Schema.Array(Schema.String),
         lasts: Schema.Array(Schema.String)
       }),
-      Result: CitedMessage,
+      Result: RankedMessage,
       execute: ({ chatId, firsts, lasts }) =>
-        sql`SELECT DISTINCT m.seq, m.id::text AS message_id, m.author, ${sentAt} AS sent_at, m.text
-            FROM unnest(${firsts}::bigint[], ${lasts}::bigint[]) AS r(first_id, last_id)
+        sql`SELECT m.seq, m.id::text AS message_id, m.author, ${sentAt} AS sent_at, m.text, min(r.rank)::int AS rank
+            FROM unnest(${firsts}::bigint[], ${lasts}::bigint[]) WITH ORDINALITY AS r(first_id, last_id, rank)
             JOIN messages f ON f.id = r.first_id
             JOIN messages l ON l.id = r.last_id
             JOIN messages m ON m.chat_id = ${chatId}::uuid AND m.seq BETWEEN f.seq AND l.seq
             WHERE m.kind IN ('text', 'edited')
+            GROUP BY m.seq, m.id, m.author, m.sent_at_local, m.text
             ORDER BY m.seq`
     })
 
