@@ -1,6 +1,7 @@
 /**
- * Questions about a chat. Questions with an exact answer (counts, first and last messages) are
- * answered by SQL; the others by the language model from retrieved messages. Every answer cites
+ * Questions about a chat. Questions with an exact answer (counts, rankings, firsts and lasts, busiest
+ * times, silences, reply times) are answered by the chat tools from SQL; the others by the language
+ * model from retrieved messages, with the same tools offered to a model that can call functions. Every answer cites
  * only messages that were given to it, and the exchange is kept in a conversation for follow-ups.
  */
 import { Effect, Option } from "effect"
@@ -19,12 +20,11 @@ import { type ContextMessage, Llm } from "./Llm.js"
 import { ChunksRepo } from "./Rag/ChunksRepo.js"
 import { ConversationsRepo } from "./Rag/ConversationsRepo.js"
 import { Retrieval } from "./Rag/Retrieval.js"
-import { type RankedMessage, RetrievalRepo } from "./Rag/RetrievalRepo.js"
-import { type ExactQuestion, routeQuestion } from "./Rag/Router.js"
+import type { RankedMessage } from "./Rag/RetrievalRepo.js"
+import { ChatTools } from "./Rag/ChatToolsRun.js"
 import { Jobs } from "./Worker/Jobs.js"
 import { embedJobKey } from "./Rag/Keys.js"
 import { orFail } from "./Domain/Found.js"
-import { plural } from "./Words.js"
 
 export interface QueryInput {
   readonly userId: string
@@ -52,53 +52,11 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
   effect: Effect.gen(function*() {
     const access = yield* ChatAccess
     const conversations = yield* ConversationsRepo
-    const exact = yield* RetrievalRepo
+    const tools = yield* ChatTools
     const chunks = yield* ChunksRepo
     const retrieval = yield* Retrieval
     const llm = yield* Llm
     const jobs = yield* Jobs
-
-    /** The SQL filters of a count or a ranking, and how its answer names them. */
-    const countFilters = (chatId: string, route: Extract<ExactQuestion, { kind: "count" | "rank" }>) => ({
-      filters: { chatId, from: route.range?.from ?? null, to: route.range?.to ?? null, kind: route.messageKind },
-      what: route.messageKind ?? "",
-      when: route.range === null ? "in this chat" : route.range.label
-    })
-
-    const answerExactly = (chatId: string, route: ExactQuestion) =>
-      Effect.gen(function*() {
-        if (route.kind === "rank") {
-          const { filters, what, when } = countFilters(chatId, route)
-          const counts = yield* exact.countByAuthor(filters)
-          const ordered = route.fewest ? [...counts].reverse() : counts
-          const [top, ...others] = ordered
-          const messages = `${what} messages`.trim()
-          if (top === undefined) return { text: `Nobody sent any ${messages} ${when}.`, citations: [] }
-          const samples = yield* exact.edgeMessages({ ...filters, author: top.author, last: false, limit: 3 })
-          const rest = others.slice(0, 4).map((row) => `${row.author} ${row.n}`).join(", ")
-          return {
-            text: `${top.author} sent the ${route.fewest ? "fewest" : "most"} ${messages} ${when}: ${top.n}` +
-              `${rest === "" ? "" : ` (then ${rest})`} (counted exactly from the chat).`,
-            citations: samples
-          }
-        }
-        const author = route.author
-        if (route.kind === "count") {
-          const { filters, what, when } = countFilters(chatId, route)
-          const n = yield* exact.countMessages({ ...filters, author })
-          const samples = yield* exact.edgeMessages({ ...filters, author, last: false, limit: 3 })
-          const who = author ?? "Everyone together"
-          return { text: `${who} sent ${plural(n, `${what} message`.trim())} ${when} (counted exactly from the chat).`, citations: samples }
-        }
-        const [message] = yield* exact.edgeMessages({ chatId, author, from: null, to: null, kind: null, last: route.kind === "last", limit: 1 })
-        if (message === undefined) return { text: "There is no such message in this chat.", citations: [] }
-        return {
-          text: `The ${route.kind} message${author === null ? "" : ` from ${author}`} was sent on ${
-            message.sent_at.replace("T", " at ")
-          }${message.author === null ? "" : ` by ${message.author}`}: "${message.text}"`,
-          citations: [message]
-        }
-      })
 
     /** Answers a question about one of the user's chats, citing the messages it rests on. */
     const query = (input: QueryInput) =>
@@ -121,15 +79,20 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
         const history = (yield* conversations.messages(conversation.id)).slice(-8)
           .map((turn) => ({ role: turn.role, content: turn.content }))
 
-        const latestYear = chat.last_message_at === null ? null : Number(chat.last_message_at.slice(0, 4))
-        const route = routeQuestion(question, chat.participants, latestYear)
-        const result: { text: string; citations: ReadonlyArray<CitedMessage>; mode: AnswerMode } = route !== null
-          ? { ...(yield* answerExactly(chat.id, route)), mode: "exact" }
+        // A question the router understands in full is answered by the chat tools; others by retrieval,
+        // where a model that calls functions is offered the same tools.
+        const routed = yield* tools.route(chat, question)
+        const result: { text: string; citations: ReadonlyArray<CitedMessage>; mode: AnswerMode } = routed !== null
+          ? { ...(yield* tools.answer(chat, routed)), mode: "exact" }
           : yield* Effect.gen(function*() {
             const found = yield* retrieval.retrieve({ chatId: chat.id, userId: input.userId, question })
-            const answer = yield* llm.answer({ question, context: found.messages.map(toContext), history })
-            // Only messages that were given to the model can be cited; invented ids are dropped.
-            const given = new Map(found.messages.map((message) => [message.message_id, toCitation(message)]))
+            const toolbox = tools.forModel(chat)
+            const answer = yield* llm.answer({ question, context: found.messages.map(toContext), history, tools: toolbox.tools })
+            // Only messages that were given to the model (or that its tool calls returned) can be cited.
+            const given = new Map([
+              ...toolbox.cited,
+              ...found.messages.map((message) => [message.message_id, toCitation(message)] as const)
+            ])
             const citations = [...new Set(answer.citedMessageIds)].flatMap((id) => {
               const message = given.get(id)
               return message === undefined ? [] : [message]
@@ -215,7 +178,7 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
   dependencies: [
     ChatAccess.Default,
     ConversationsRepo.Default,
-    RetrievalRepo.Default,
+    ChatTools.Default,
     ChunksRepo.Default,
     Retrieval.Default,
     Jobs.Default

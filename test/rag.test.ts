@@ -321,7 +321,9 @@ layer(AppWithWorker, { excludeTestServices: true })("rag with a worker", (it) =>
       expect(onDay.mode).toBe("exact")
       expect(onDay.answer).toContain(`${day?.n} message`)
       expect(onDay.answer).toContain("on 2021-02-04")
-      expect((yield* ask(token, chatId, "How many messages were voice notes?")).mode).not.toBe("exact")
+      expect((yield* ask(token, chatId, "How many messages were sent on Mondays?")).mode).not.toBe("exact")
+      // Android writes every attachment as "<Media omitted>": a count of voice notes says it cannot see them.
+      expect((yield* ask(token, chatId, "How many messages were voice notes?")).answer).toContain("The export does not say what")
       const [top] = yield* sql<{ author: string; n: number }>`SELECT author, count(*)::int AS n FROM messages
         WHERE chat_id = ${chatId}::uuid AND kind <> 'system' AND author IS NOT NULL GROUP BY author ORDER BY n DESC, author LIMIT 1`
       const most = yield* ask(token, chatId, "Who sent the most messages?")

@@ -3,14 +3,14 @@
  * reports from `generateContent` constrained to the `AnswerJson` and `InsightJson` schemas, each call with
  * a timeout and retries.
  */
-import { type GenerateContentResponse, GoogleGenAI } from "@google/genai"
+import { type Content, FunctionCallingConfigMode, type GenerateContentResponse, GoogleGenAI, type Part } from "@google/genai"
 import { type ConfigError, Duration, Effect, Either, Layer, Option, ParseResult, Redacted, Schema } from "effect"
-import { type Answer, type InsightReport, InsightUnusable, type LanguageModel, Llm } from "../Llm.js"
+import { type Answer, type AnswerTools, type InsightReport, InsightUnusable, type LanguageModel, Llm } from "../Llm.js"
 import { embedderId } from "../Vector.js"
 import { GeminiConfig, type GeminiSettings } from "./Gemini/Config.js"
 import { classify, GeminiFailure, retrySchedule, statusAwareFetch, toUnavailable } from "./Gemini/Failure.js"
 import { InsightJson, insightJsonSchema, insightPrompt, insightSystemInstruction, keepCited } from "./InsightPrompt.js"
-import { AnswerJson, answerJsonSchema, questionPrompt, systemInstruction } from "./Prompts.js"
+import { AnswerJson, answerJsonSchema, questionPrompt, systemInstruction, toolSystemInstruction } from "./Prompts.js"
 
 /** Texts per `batchEmbedContents` call: the API refuses more than 100. */
 const embedBatchSize = 100
@@ -37,8 +37,14 @@ const unitLength = (values: ReadonlyArray<number>): Array<number> => {
   return norm === 0 ? values.slice() : values.map((value) => value / norm)
 }
 
+/** Rounds of function calls before the answer is asked for without tools. */
+const maxToolRounds = 3
+
+/** A reply's JSON, also when a model not constrained to JSON wraps it in a Markdown fence. */
+const unfenced = (text: string) => text.trim().replace(/^```(?:json)?\s*/i, "").replace(/\s*```$/, "")
+
 /** The conversation so far in Gemini's roles, then the messages with the question. */
-const promptContents = (input: Parameters<LanguageModel["answer"]>[0]) => [
+const promptContents = (input: Parameters<LanguageModel["answer"]>[0]): Array<Content> => [
   ...input.history.map((turn) => ({
     role: turn.role === "assistant" ? "model" : "user",
     parts: [{ text: turn.content }]
@@ -172,46 +178,126 @@ const makeGemini = (settings: GeminiSettings): Effect.Effect<LanguageModel> =>
         })
       )
 
+    const usageOf = (response: GenerateContentResponse) => ({
+      prompt_tokens: response.usageMetadata?.promptTokenCount ?? 0,
+      candidates_tokens: response.usageMetadata?.candidatesTokenCount ?? 0,
+      thoughts_tokens: response.usageMetadata?.thoughtsTokenCount ?? 0,
+      total_tokens: response.usageMetadata?.totalTokenCount ?? 0
+    })
+
+    /**
+     * Function-calling rounds: the model is offered the tools (without a JSON response schema, which the
+     * API refuses alongside functions), each call it makes is run and its result sent back as a
+     * `functionResponse`, until it answers in text. Its text is the answer when it is the JSON asked for;
+     * otherwise (or after `maxToolRounds`) the caller asks once more for the JSON, without tools.
+     */
+    const toolRounds = <E>(
+      contents: Array<Content>,
+      tools: AnswerTools<E>,
+      given: Set<string>,
+      usage: Array<GenerateContentResponse>
+    ) =>
+      Effect.gen(function*() {
+        for (let round = 0; round < maxToolRounds; round++) {
+          const reply = yield* call(
+            "answer.tools",
+            (abortSignal) =>
+              ai.models.generateContent({
+                model: settings.chatModel,
+                contents,
+                config: {
+                  systemInstruction: toolSystemInstruction,
+                  tools: [{
+                    functionDeclarations: tools.declarations.map((d) => ({
+                      name: d.name,
+                      description: d.description,
+                      parametersJsonSchema: d.parameters
+                    }))
+                  }],
+                  toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode.AUTO } },
+                  temperature: 0.2,
+                  abortSignal
+                }
+              }),
+            (response) => Either.right(response)
+          )
+          usage.push(reply)
+          const content = reply.candidates?.[0]?.content
+          const calls = (content?.parts ?? []).flatMap((part) => part.functionCall === undefined ? [] : [part.functionCall])
+          if (content === undefined || calls.length === 0) {
+            const text = replyText(reply)
+            const json = text === undefined ? undefined : Either.getRight(decodeAnswerJson(unfenced(text)))
+            return json === undefined ? undefined : Option.getOrUndefined(json)
+          }
+          // The model's turn goes back as it came (thought signatures included), then one response per call.
+          contents.push(content)
+          const responses: Array<Part> = []
+          for (const functionCall of calls) {
+            const name = functionCall.name ?? ""
+            const result = yield* tools.call(name, functionCall.args ?? {})
+            for (const message of result.evidence) given.add(message.messageId)
+            responses.push({
+              functionResponse: { ...(functionCall.id === undefined ? {} : { id: functionCall.id }), name, response: result.response }
+            })
+          }
+          contents.push({ role: "user", parts: responses })
+          yield* Effect.annotateCurrentSpan("tool_calls", calls.map((c) => c.name ?? "").join(","))
+        }
+        return undefined
+      })
+
     const answer: LanguageModel["answer"] = (input) =>
       Effect.gen(function*() {
-        // Nothing to answer from: the model could only say so, at the price of a call.
-        if (input.context.length === 0) {
+        // Nothing to answer from and nothing to look up: the model could only say so, at the price of a call.
+        if (input.context.length === 0 && input.tools === undefined) {
           return {
             text: "No messages in this chat were found about that.",
             citedMessageIds: [],
             mode: "gemini"
           } satisfies Answer
         }
-        const reply = yield* call(
+        const contents = promptContents(input)
+        const given = new Set(input.context.map((message) => message.messageId))
+        const usage: Array<GenerateContentResponse> = []
+        const fromTools = input.tools === undefined ? undefined : yield* toolRounds(contents, input.tools, given, usage)
+        const json = fromTools ?? (yield* call(
           "answer",
           (abortSignal) =>
             ai.models.generateContent({
               model: settings.chatModel,
-              contents: promptContents(input),
+              contents,
               config: {
-                systemInstruction,
+                systemInstruction: input.tools === undefined ? systemInstruction : toolSystemInstruction,
                 responseMimeType: "application/json",
                 responseJsonSchema: answerJsonSchema,
                 temperature: 0.2,
                 abortSignal
               }
             }),
-          (response) => jsonReply(response, "answer", decodeAnswerJson)
-        )
+          (response) => Either.map(jsonReply(response, "answer", decodeAnswerJson), (reply) => {
+            usage.push(response)
+            return reply.json
+          })
+        ))
+        const tokens = usage.map(usageOf)
         yield* Effect.annotateCurrentSpan({
-          prompt_tokens: reply.usage?.promptTokenCount ?? 0,
-          candidates_tokens: reply.usage?.candidatesTokenCount ?? 0,
-          thoughts_tokens: reply.usage?.thoughtsTokenCount ?? 0,
-          total_tokens: reply.usage?.totalTokenCount ?? 0
+          prompt_tokens: tokens.reduce((sum, t) => sum + t.prompt_tokens, 0),
+          candidates_tokens: tokens.reduce((sum, t) => sum + t.candidates_tokens, 0),
+          thoughts_tokens: tokens.reduce((sum, t) => sum + t.thoughts_tokens, 0),
+          total_tokens: tokens.reduce((sum, t) => sum + t.total_tokens, 0)
         })
-        // Only ids we gave the model, once each: a model that invents an id must not cite it.
-        const given = new Set(input.context.map((message) => message.messageId))
-        const cited = [...new Set(reply.json.message_ids.map((id) => id.trim().replace(/^\[|\]$/g, "")))]
+        // Only ids we gave the model (in the context or a function's reply), once each: an invented id is never cited.
+        const cited = [...new Set(json.message_ids.map((id) => id.trim().replace(/^\[|\]$/g, "")))]
           .filter((id) => given.has(id))
-        return { text: reply.json.answer.trim(), citedMessageIds: cited, mode: "gemini" } satisfies Answer
+        return { text: json.answer.trim(), citedMessageIds: cited, mode: "gemini" } satisfies Answer
       }).pipe(
         Effect.withSpan("Llm.answer", {
-          attributes: { model: settings.chatModel, context: input.context.length, history: input.history.length }
+          attributes: {
+            model: settings.chatModel,
+            context: input.context.length,
+            history: input.history.length,
+            tools: input.tools?.declarations.length ?? 0
+          }
         })
       )
 

@@ -33,6 +33,21 @@ export const systemInstruction = [
   "Return JSON only: {\"answer\": string, \"message_ids\": string[]}, where message_ids are the ids of the messages the answer relies on."
 ].join("\n")
 
+/**
+ * The instructions when the model may call the chat tools: the same rules, and that anything countable
+ * is asked of the tools (the messages given are a sample of the chat, so counting them would be wrong).
+ */
+export const toolSystemInstruction = [
+  systemInstruction,
+  "Functions:",
+  "- The messages above are only a sample of the chat. For anything that can be counted or looked up exactly " +
+  "(how many messages, who sent the most, the first or last message about something, the busiest day, hour or " +
+  "month, the longest silence, reply times), call a function instead of counting the sample.",
+  "- A function's reply holds exact figures, the filters it applied and messages with their ids; you may cite " +
+  "those ids too. Say which filters the figure is for.",
+  "- If a function reports an error (an unknown name, a bad date), correct the call or say what could not be answered."
+].join("\n")
+
 /** One context line; newlines are folded so a message cannot pose as further numbered messages. */
 const contextLine = (message: ContextMessage): string =>
   `[${message.messageId}] ${message.author ?? "Unknown"}, ${shortTime(message.sentAt)}: ${message.text.replace(/\s+/g, " ").trim()}`

@@ -1,4 +1,4 @@
-/** The SQL of retrieval and exact answers: full-text search, the messages chunks cover, counts and edges. */
+/** The SQL of retrieval: full-text search and the messages chunks cover (exact answers are in ChatToolsRepo.ts). */
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Schema } from "effect"
 import { wallClockSql } from "../Database.js"
@@ -55,63 +55,6 @@ export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/Re
             ORDER BY m.seq`
     })
 
-    /** Messages (not system events) of the chat, of one author and within a wall-clock range if given. */
-    const ofWhomAndWhen = (input: {
-      readonly chatId: string
-      readonly author: string | null
-      readonly from: string | null
-      readonly to: string | null
-      readonly kind?: string | null | undefined
-    }) =>
-      sql.and([
-        sql`m.chat_id = ${input.chatId}::uuid`,
-        input.kind === undefined || input.kind === null ? sql`m.kind <> 'system'` : sql`m.kind = ${input.kind}`,
-        ...(input.author === null ? [] : [sql`m.author = ${input.author}`]),
-        ...(input.from === null ? [] : [sql`m.sent_at_local >= ${input.from}::timestamp`]),
-        ...(input.to === null ? [] : [sql`m.sent_at_local <= ${input.to}::timestamp`])
-      ])
-
-    const countMessages = (input: {
-      readonly chatId: string
-      readonly author: string | null
-      readonly from: string | null
-      readonly to: string | null
-      readonly kind: string | null
-    }) =>
-      sql<{ n: number }>`SELECT count(*)::int AS n FROM messages m
-        WHERE ${ofWhomAndWhen(input)}`.pipe(
-        Effect.map((rows) => rows[0]?.n ?? 0)
-      )
-
-    /** Messages per author under the same filters as `countMessages`, most first (ties by name). */
-    const countByAuthor = (input: {
-      readonly chatId: string
-      readonly from: string | null
-      readonly to: string | null
-      readonly kind: string | null
-    }) =>
-      sql<{ author: string; n: number }>`SELECT m.author, count(*)::int AS n FROM messages m
-        WHERE ${ofWhomAndWhen({ ...input, author: null })} AND m.author IS NOT NULL
-        GROUP BY m.author ORDER BY n DESC, m.author`
-
-    /** The first or last few messages (not system events), of one author and range if given. */
-    const edgeMessages = SqlSchema.findAll({
-      Request: Schema.Struct({
-        chatId: Schema.String,
-        author: Schema.NullOr(Schema.String),
-        from: Schema.NullOr(Schema.String),
-        to: Schema.NullOr(Schema.String),
-        kind: Schema.NullOr(Schema.String),
-        last: Schema.Boolean,
-        limit: Schema.Int
-      }),
-      Result: CitedMessage,
-      execute: (input) =>
-        sql`SELECT m.id::text AS message_id, m.author, ${sentAt} AS sent_at, m.text FROM messages m
-            WHERE ${ofWhomAndWhen(input)}
-            ORDER BY m.seq ${input.last ? sql`DESC` : sql`ASC`} LIMIT ${input.limit}`
-    })
-
-    return { fullTextChunks, fullTextMessages, messagesOfChunks, countMessages, countByAuthor, edgeMessages } as const
+    return { fullTextChunks, fullTextMessages, messagesOfChunks } as const
   })
 }) {}

@@ -1,153 +1,296 @@
 /**
- * Questions that have an exact answer in the database (how many messages, first and last message) are
- * recognised here and answered by SQL rather than guessed by a model; everything else goes to retrieval.
- * A question is answered exactly only when every part of it is understood: one with a qualifier the
- * router cannot map (a weekday, "since March", "voice notes", "per day") goes to retrieval rather than
- * being answered as a different question with that part dropped.
+ * The offline question router: a question with an exact answer in the database becomes one chat tool
+ * call (see ChatTools.ts); everything else goes to retrieval. A question is routed only when every part
+ * of it is understood: each filter it names (a person, a period, a kind, a word) is taken out of the
+ * question as it is mapped, and whatever is left must be words that change nothing ("how many", "did we",
+ * "in the chat"). A question with any other word left ("on Mondays", "per day", "calls", "I") goes to
+ * retrieval rather than being answered as a different question with that part dropped.
  */
+import type { KindFilter, ToolCall } from "./ChatTools.js"
+import { namesOf } from "./ChatToolsNames.js"
+import { between, type Period, pointForms, since, until } from "./ChatToolsPeriods.js"
 
-/** The message kinds a count can be limited to, as stored. */
-export type CountedKind = "media" | "deleted" | "edited"
+export interface RouterContext {
+  readonly participants: ReadonlyArray<string>
+  /** Nicknames the chat uses (lower case to participant), see ChatToolsNames.ts. */
+  readonly nicknames: ReadonlyMap<string, string>
+  /** `YYYY-MM-DD` of the chat's last message: a month or holiday without a year is its latest one by then. */
+  readonly latest: string
+  /** `YYYY-MM-DD` today, for "last year" and "this month". */
+  readonly today: string
+}
 
-export type ExactQuestion =
-  | {
-    readonly kind: "count"
-    readonly author: string | null
-    /** Inclusive wall-clock range `YYYY-MM-DD HH:MM:SS`, or null for the whole chat. */
-    readonly range: { readonly from: string; readonly to: string; readonly label: string } | null
-    /** Only messages of this kind, or of every kind but system events. */
-    readonly messageKind: CountedKind | null
-  }
-  | { readonly kind: "first" | "last"; readonly author: string | null }
-  | {
-    /** Who sent the most (or fewest) messages, with the same filters a count takes. */
-    readonly kind: "rank"
-    readonly fewest: boolean
-    readonly range: { readonly from: string; readonly to: string; readonly label: string } | null
-    readonly messageKind: CountedKind | null
-  }
+/** A routed question: the call, and how its answer names the period (null: from the call's days). */
+export interface Routed {
+  readonly call: ToolCall
+  readonly period: string | null
+}
 
-const months = [
-  "january", "february", "march", "april", "may", "june",
-  "july", "august", "september", "october", "november", "december"
+/** Words a kind is written with, longest forms first. Media kinds are those `messages.media_kind` stores. */
+const kindWords: ReadonlyArray<readonly [string, KindFilter]> = [
+  ["voice notes?|voice messages?|voice memos?|voice clips?|voicenotes?|audio messages?|audio notes?", "voice"],
+  ["photos?|pictures?|pics|images?|selfies?", "image"],
+  ["videos?|video clips?", "video"],
+  ["stickers?", "sticker"],
+  ["gifs?", "gif"],
+  ["documents?|docs|pdfs?", "document"],
+  ["contact cards?|contacts? shared|shared contacts?", "contact"],
+  ["locations?", "location"],
+  ["polls?", "poll"],
+  ["audio files?|audios?", "audio"],
+  ["links?|urls?", "links"],
+  ["media(?: messages?| files?)?|attachments?", "media"],
+  ["deleted|delete|deletes|deleting", "deleted"],
+  ["edited|edit|edits|editing", "edited"]
 ]
+
+/** Words that mean nothing for the answer, in any question the router takes. */
+const fillers = new Set(
+  ("a an the all any in on at of for by from with to and or over during throughout across within " +
+    "did do does done doing were was are is be been being have has had there this that these those " +
+    "we us our ours everyone everybody anyone anybody someone somebody people together group chat whole entire " +
+    "conversation ever so far overall altogether exactly total messages message texts text sent send sending sends " +
+    "wrote write written writes writing posted post posts posting texted shared share shares sharing got get gets " +
+    "very s ' whats what's what which").split(" ")
+)
+
+const talkVerbs = ("talk talks talked talking speak speaks spoke speaking chat chats chatted chatting discuss discussed " +
+  "discussing bring brought up come came times").split(" ")
+
+/** Fillers that only make sense in one kind of question. */
+const intentFillers: Readonly<Record<string, string>> = {
+  count: "how many much often times number count",
+  rank: "who whom whose most least fewest often active person participant member talks talked talk chats chatted " +
+    "chatting talking chat messages",
+  find: "first last earliest latest recent most when who time thing said say says came come up one her his their",
+  busiest: "busiest most active day date hour month time when had have with biggest chatted chat talked talk " +
+    "talking chatting messages",
+  silence: "longest long silence gap pause break quiet time period stretch without went go gone nobody no one " +
+    "talking talked messaging messages any between when how spell",
+  reply: "who replies reply replied replying responds respond responded responding response answers answer " +
+    "answered answering back get gets fastest quickest slowest fast quick quickly slow slowly median typical " +
+    "typically usual usually time times takes take long longest shortest to how most least"
+}
+
+const normalise = (question: string): string =>
+  question
+    .normalize("NFKD")
+    .replace(/\p{M}+/gu, "")
+    .replace(/[’‘`´]/g, "'")
+    .replace(/[“”«»]/g, "\"")
+    .toLowerCase()
+    .replace(/\s+/g, " ")
+    .trim()
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
-/** The participant a question names: the full name, else a unique first name, as a whole word. */
-const participantIn = (question: string, participants: ReadonlyArray<string>): string | null => {
-  const lower = question.toLowerCase()
-  const named = (name: string) => new RegExp(`(^|[^\\p{L}\\p{N}])${escape(name.toLowerCase())}($|[^\\p{L}\\p{N}])`, "u").test(lower)
-  const full = participants.find(named)
-  if (full !== undefined) return full
-  const byFirst = participants.filter((p) => {
-    const first = p.split(/\s+/)[0] ?? ""
-    return first.length > 1 && named(first)
-  })
-  return byFirst.length === 1 ? byFirst[0]! : null
-}
-
-const pad = (n: number) => String(n).padStart(2, "0")
-
-/** A month (with or without a year) or a year the question names, as an inclusive range. */
-const rangeIn = (question: string, latestYear: number | null): { from: string; to: string; label: string } | null => {
-  const lower = question.toLowerCase()
-  const monthMatch = new RegExp(`(\\b(?:in|during|since|until|of)\\s+)?\\b(${months.join("|")})\\b(?:\\s+(\\d{4}))?`).exec(lower)
-  // "May" is also a verb ("may I ask"): it names the month only after "in"-like words or before a year.
-  if (monthMatch !== null && (monthMatch[2] !== "may" || monthMatch[1] !== undefined || monthMatch[3] !== undefined)) {
-    const month = months.indexOf(monthMatch[2]!) + 1
-    const year = monthMatch[3] !== undefined ? Number(monthMatch[3]) : latestYear
-    if (year === null) return null
-    const last = new Date(Date.UTC(year, month, 0)).getUTCDate()
-    const name = monthMatch[2]!.charAt(0).toUpperCase() + monthMatch[2]!.slice(1)
-    return { from: `${year}-${pad(month)}-01 00:00:00`, to: `${year}-${pad(month)}-${pad(last)} 23:59:59`, label: `in ${name} ${year}` }
-  }
-  const yearMatch = /\b(?:in|during)\s+(\d{4})\b/.exec(lower)
-  if (yearMatch !== null) {
-    const year = Number(yearMatch[1])
-    return { from: `${year}-01-01 00:00:00`, to: `${year}-12-31 23:59:59`, label: `in ${year}` }
-  }
-  return null
-}
-
-const monthPattern = months.join("|")
-
-/**
- * A single day the question names (`on 5 March 2024`, `March 5th`, `2024-03-05`, New Year's Day), as a
- * range; none when it names no day, "unknown" when it names one that does not exist or has no year.
- */
-const dayIn = (question: string, latestYear: number | null): { from: string; to: string; label: string } | "unknown" | null => {
-  const lower = question.toLowerCase()
-  const at = (year: number, month: number, day: number) => {
-    const last = new Date(Date.UTC(year, month, 0)).getUTCDate()
-    if (month < 1 || month > 12 || day < 1 || day > last) return "unknown" as const
-    const date = `${year}-${pad(month)}-${pad(day)}`
-    return { from: `${date} 00:00:00`, to: `${date} 23:59:59`, label: `on ${date}` }
-  }
-  const iso = /\b(\d{4})-(\d{2})-(\d{2})\b/.exec(lower)
-  if (iso !== null) return at(Number(iso[1]), Number(iso[2]), Number(iso[3]))
-  const dayMonth = new RegExp(`\\b(\\d{1,2})(?:st|nd|rd|th)?(?:\\s+of)?\\s+(${monthPattern})\\b(?:,?\\s+(\\d{4}))?`).exec(lower)
-  const monthDay = new RegExp(`\\b(${monthPattern})\\s+(\\d{1,2})(?:st|nd|rd|th)?\\b(?:,?\\s+(\\d{4}))?`).exec(lower)
-  const newYear = /\bnew year'?s day\b(?:\s+(\d{4}))?/.exec(lower)
-  const [day, month, year] = dayMonth !== null
-    ? [Number(dayMonth[1]), months.indexOf(dayMonth[2]!) + 1, dayMonth[3]]
-    : monthDay !== null
-    ? [Number(monthDay[2]), months.indexOf(monthDay[1]!) + 1, monthDay[3]]
-    : newYear !== null
-    ? [1, 1, newYear[1]]
-    : [null, null, undefined]
-  if (day === null || month === null) return null
-  const y = year !== undefined ? Number(year) : latestYear
-  return y === null ? "unknown" : at(y, month, day)
-}
-
-/** Qualifiers the router cannot map: a question holding one is not answered exactly. */
-const unmapped = new RegExp(
-  [
-    // periods other than a day, a month or a year
-    "\\b(?:today|yesterday|tonight|week|weekend|weekends|weekday|weekdays|summer|winter|spring|autumn|christmas|easter|birthday|holiday|holidays)\\b",
-    "\\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\\b",
-    "\\b(?:morning|afternoon|evening|night|midnight|noon)s?\\b",
-    "\\b(?:since|until|till|before|after|between|last|past|recent|recently|ago)\\b",
-    `\\bfrom\\s+(?:the\\s+)?(?:${monthPattern}|\\d)`,
-    // rates and shares
-    "\\b(?:per|average|each|every|percent|percentage)\\b",
-    // kinds the chat does not store apart
-    "\\b(?:voice|audio|photos?|pictures?|images?|videos?|stickers?|gifs?|documents?|files?|links?|urls?|emojis?|calls?|polls?|locations?)\\b"
-  ].join("|")
+/** Where a mentioned term stops: a filter's own word, a verb of the question, or punctuation. */
+const termStop = new Set(
+  ("in on at during over between since until till before after from by last this with and or but first " +
+    "did do does was were is are has have had send sent sends wrote write writes most least fewest more " +
+    "than who when how").split(" ")
 )
+const determiners = new Set("the a an our my your his her their its".split(" "))
+/** Terms too vague to count: they stand for something said elsewhere. */
+const vagueTerms = new Set("it that this them him her anything something stuff things thing what".split(" "))
 
-const kindIn = (lower: string): CountedKind | null =>
-  /\bedit(?:ed|s)?\b/.test(lower) ? "edited" : /\bdelet(?:e|ed|es)\b/.test(lower) ? "deleted" : /\bmedia\b/.test(lower) ? "media" : null
+/** A mentioned term cut to its words (at most four), or null when it is empty or vague. */
+const termOf = (raw: string): string | null => {
+  const words: Array<string> = []
+  for (const word of raw.split(" ")) {
+    if (word === "" || word === "§") break
+    const clean = word.replace(/^['"]+|['",.!?;:]+$/g, "")
+    if (clean === "" || termStop.has(clean)) break
+    words.push(clean)
+    if (/[,.!?;:]$/.test(word)) break
+  }
+  while (words.length > 0 && determiners.has(words[0]!)) words.shift()
+  while (words.length > 0 && determiners.has(words[words.length - 1]!)) words.pop()
+  if (words.length === 0 || words.length > 4 || words.some((w) => vagueTerms.has(w))) return null
+  return words.join(" ")
+}
+
+const mentionVerbs = "mention|mentions|mentioned|mentioning|contain|contains|containing|include|includes|including|" +
+  "say|says|said|saying|with the words?|the words?|about|regarding"
+const passiveVerbs = "come up|came up|comes up|mentioned|brought up|discussed|talked about"
 
 /**
- * Recognises a question with an exact answer. `latestYear` is the year of the chat's last message,
- * which a month named without a year refers to.
+ * Recognises a question with an exact answer. Returns null when the question is not one, or when any
+ * part of it cannot be mapped.
  */
-export const routeQuestion = (
-  question: string,
-  participants: ReadonlyArray<string>,
-  latestYear: number | null
-): ExactQuestion | null => {
-  const lower = question.toLowerCase()
-  // "How many messages mention X" asks about content, which only retrieval can weigh.
-  const aboutContent = /\b(mention|mentions|mentioned|about|contain|contains|containing|say|said|word|words)\b/.test(lower)
-  const counted = /\bhow many (?:(?:edited|deleted|media) )?messages\b/.test(lower)
-  const ranked = /\bwho (?:sent|wrote|texted|posted|messaged|talked|writes|sends|talks)\b.*\b(most(?! recent)|least|fewest)\b|\bwho (?:is|was) the (most|least) active\b/
-    .exec(lower)
-  if ((counted || ranked !== null) && !aboutContent) {
-    if (unmapped.test(lower)) return null
-    const day = dayIn(question, latestYear)
-    if (day === "unknown") return null
-    const range = day ?? rangeIn(question, latestYear)
-    if (ranked !== null) {
-      const fewest = (ranked[1] ?? ranked[2]) !== "most"
-      return { kind: "rank", fewest, range, messageKind: kindIn(lower) }
-    }
-    return { kind: "count", author: participantIn(question, participants), range, messageKind: kindIn(lower) }
+export const routeQuestion = (question: string, context: RouterContext): Routed | null => {
+  let rest = ` ${normalise(question).replace(/[?!]+$/g, "")} `
+  const take = (re: RegExp): RegExpExecArray | null => {
+    const match = re.exec(rest)
+    if (match !== null) rest = `${rest.slice(0, match.index)} § ${rest.slice(match.index + match[0].length)}`.replace(/ +/g, " ")
+    return match
   }
-  if (aboutContent) return null
-  if (/\b(first|earliest) message\b/.test(lower)) return { kind: "first", author: participantIn(question, participants) }
-  if (/\b(last|latest|most recent) message\b/.test(lower)) return { kind: "last", author: participantIn(question, participants) }
-  return null
+
+  // Preambles that only ask politely.
+  take(/\b(?:can|could|would) you (?:please )?(?:tell|show|give) me\b/)
+  take(/\b(?:tell|show|give) me\b|\b(?:do you know|i (?:want|would like|'d like) to know|i wonder)\b/)
+  take(/,? (?:if )?(?:i )?may i ask\b/)
+
+  // The word or phrase the messages must contain: quoted, else after a verb of saying, else before "come up".
+  let mentions: string | null = null
+  const quoted = take(/"([^"]{1,80})"|(?:^| )'([^']{1,80})'(?= |$)/)
+  if (quoted !== null) {
+    mentions = (quoted[1] ?? quoted[2] ?? "").trim()
+    take(new RegExp(`\\b(?:${mentionVerbs})(?= § )`))
+  }
+  const saying = new RegExp(`\\b(?:${mentionVerbs}) ((?:[^ §]+ ?){1,8})`).exec(rest)
+  if (mentions === null && saying !== null) {
+    const term = termOf(saying[1]!)
+    if (term !== null) {
+      mentions = term
+      const said = new RegExp(`\\b(?:${mentionVerbs}) (?:(?:${[...determiners].join("|")}) )*${escape(term)}(?='s\\b|\\b)`)
+      rest = rest.replace(said, " § ")
+    }
+  }
+  const passive = new RegExp(
+    `\\b(?:did|was|were|has|have|had|is|are) ((?:[^ §]+ ){1,5}?)(?:(?:first|last|ever|been|most|least) )*(?:${passiveVerbs})\\b`
+  ).exec(rest)
+  if (mentions === null && passive !== null) {
+    const term = termOf(passive[1]!)
+    if (term !== null && term.split(" ").length === passive[1]!.trim().split(" ").filter((w) => !determiners.has(w)).length) {
+      mentions = term
+      rest = rest.replace(passive[1]!, " § ").replace(new RegExp(`\\b(?:${passiveVerbs})\\b`), " ")
+    }
+  }
+  if (mentions !== null && mentions.trim() === "") return null
+
+  // Periods: each point becomes a placeholder, then ranges between placeholders are read.
+  const latest = context.latest
+  const points: Array<Period> = []
+  for (const [form, read] of pointForms) {
+    const all = new RegExp(form.source, "g")
+    for (let match = all.exec(rest); match !== null; match = all.exec(rest)) {
+      const point = read(match, { latest, today: context.today })
+      if (point === "unknown") return null
+      if (point === null) continue
+      points.push(point)
+      const prefix = /^ ?(?:in|during|of|since|until|till|before|after|from|between|to|and|through|throughout) /.exec(match[0])?.[0] ?? ""
+      const placeholder = `${prefix} «${points.length - 1}» `
+      rest = `${rest.slice(0, match.index)}${placeholder}${rest.slice(match.index + match[0].length)}`
+      all.lastIndex = match.index + placeholder.length
+    }
+  }
+  rest = rest.replace(/ +/g, " ")
+  let period: Period | null = null
+  const ranges: ReadonlyArray<readonly [RegExp, (a: Period, b: Period) => Period | "unknown"]> = [
+    [/\bbetween «(\d+)» and «(\d+)»/, between],
+    [/\bfrom «(\d+)» (?:to|until|till|through|and) «(\d+)»/, between],
+    [/«(\d+)» (?:to|until|till|through) «(\d+)»/, between]
+  ]
+  for (const [form, combine] of ranges) {
+    const match = take(form)
+    if (match !== null) {
+      const range = combine(points[Number(match[1])]!, points[Number(match[2])]!)
+      if (range === "unknown" || period !== null) return null
+      period = range
+    }
+  }
+  const open: ReadonlyArray<readonly [RegExp, (a: Period) => Period]> = [
+    [/\b(?:since|from) «(\d+)»/, (a) => since(a, true)],
+    [/\bafter «(\d+)»/, (a) => since(a, false)],
+    [/\b(?:until|till|through|up to) «(\d+)»/, (a) => until(a, true)],
+    [/\bbefore «(\d+)»/, (a) => until(a, false)],
+    [/(?:\b(?:in|on|during|over|for|of|throughout|across|at) (?:the )?)?«(\d+)»/, (a) => a]
+  ]
+  for (const [form, read] of open) {
+    for (let match = take(form); match !== null; match = take(form)) {
+      if (period !== null) return null
+      period = read(points[Number(match[1])]!)
+    }
+  }
+
+  // The kind of message.
+  let kind: KindFilter | null = null
+  for (const [words, named] of kindWords) {
+    for (let match = take(new RegExp(`\\b(?:${words})\\b`)); match !== null; match = take(new RegExp(`\\b(?:${words})\\b`))) {
+      if (kind !== null && kind !== named) return null
+      kind = named
+    }
+  }
+
+  // The person: one participant, however written, possibly possessive.
+  let author: string | null = null
+  for (const [written, participant] of namesOf(context.participants, context.nicknames)) {
+    const form = new RegExp(`(^|[^\\p{L}\\p{N}])${escape(written)}(?:'s|s')?(?=$|[^\\p{L}\\p{N}])`, "u")
+    for (let match = take(form); match !== null; match = take(form)) {
+      if (author !== null && author !== participant) return null
+      author = participant
+    }
+  }
+
+  const intent = /\b(?:repl(?:y|ies|ied|ying)|respon(?:d|ds|ded|ding|se)|answers?|get back)\b/.test(rest) &&
+      /\b(?:fastest|quickest|slowest|fast|quick|quickly|slow|slowly|median|typical|typically|usual|usually|longest|shortest)\b/.test(rest)
+    ? "reply"
+    : /\blongest\b/.test(rest) && /\b(?:silence|gap|pause|break|quiet|without|went)\b/.test(rest)
+    ? "silence"
+    : /\bbusiest\b|\bmost active (?:day|date|hour|month|time)\b|\b(?:which|what) (?:day|date|hour|month|time)\b.*\bmost\b/.test(rest)
+    ? "busiest"
+    : /\bwho\b/.test(rest) && /\b(?:most|least|fewest)\b/.test(rest) && !/\bmost recent\b/.test(rest)
+    ? "rank"
+    : /\b(?:first|earliest|last|latest|most recent)\b/.test(rest)
+    ? "find"
+    : /\bhow (?:many|often)\b|\bnumber of\b/.test(rest)
+    ? "count"
+    : null
+  if (intent === null) return null
+
+  const unit = intent === "busiest" ? busiestUnit(rest) : null
+  const which = /\b(?:last|latest|most recent)\b/.test(rest) ? "last" : "first"
+  const order = /\b(?:least|fewest)\b/.test(rest) ? "fewest" : "most"
+  const slowest = /\b(?:slowest|slow|slowly|longest)\b/.test(rest)
+  if (intent === "busiest") rest = rest.replace(/\btime of (?:the )?day\b/, " time ")
+
+  const allowed = new Set([
+    ...fillers,
+    ...intentFillers[intent]!.split(" "),
+    // "talk about the wedding" is mentions "wedding": with a term, the verbs around it say nothing more.
+    ...(mentions === null ? [] : talkVerbs)
+  ])
+  const left = (rest.match(/[\p{L}\p{N}']+/gu) ?? []).filter((word) => !allowed.has(word))
+  if (left.length > 0) return null
+
+  const days = {
+    ...(period === null || period.from === null ? {} : { from: period.from }),
+    ...(period === null || period.to === null ? {} : { to: period.to })
+  }
+  const filters = {
+    ...(author === null ? {} : { author }),
+    ...days,
+    ...(mentions === null ? {} : { mentions }),
+    ...(kind === null ? {} : { kind })
+  }
+  const routed = (call: ToolCall): Routed => ({ call, period: period?.label ?? null })
+  switch (intent) {
+    case "count":
+      return routed({ tool: "count_messages", input: filters })
+    case "rank": {
+      if (author !== null) return null
+      const { author: _, ...withoutAuthor } = filters
+      return routed({ tool: "rank_authors", input: { ...withoutAuthor, order } })
+    }
+    case "find":
+      return routed({ tool: "find_message", input: { ...filters, which } })
+    case "busiest":
+      return unit === null ? null : routed({ tool: "busiest", input: { ...filters, unit } })
+    case "silence":
+      return author !== null || mentions !== null || kind !== null ? null : routed({ tool: "longest_silence", input: days })
+    case "reply":
+      return mentions !== null || kind !== null
+        ? null
+        : routed({ tool: "reply_times", input: { ...days, ...(author === null ? {} : { author }), order: slowest ? "slowest" : "fastest" } })
+  }
+}
+
+/** The unit a "busiest" question asks for; null when it names none or several. */
+const busiestUnit = (rest: string): "day" | "hour" | "month" | null => {
+  const units = new Set<"day" | "hour" | "month">()
+  if (/\btime of (?:the )?day\b|\bhour\b|\bwhat time\b/.test(rest)) units.add("hour")
+  else if (/\b(?:day|date)\b/.test(rest)) units.add("day")
+  if (/\bmonth\b/.test(rest)) units.add("month")
+  return units.size === 1 ? [...units][0]! : null
 }

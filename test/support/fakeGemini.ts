@@ -4,6 +4,10 @@
  * demand, and records every request it receives. A `generateContent` constrained to a schema with
  * `findings` (an insight report) is answered like a model would: findings citing the `[id]`s of the
  * prompt, plus one invented id and one finding citing only an invented id, which the client must drop.
+ * With `callFunction`, a request that declares tools is answered by a `functionCall` part, as the real
+ * API does (`candidates[0].content.parts[].functionCall {id, name, args}`, with a thought signature);
+ * like the real API it refuses tools together with a JSON response, and a `functionResponse` that
+ * answers no call of the turn before.
  */
 import { Effect, type Scope } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
@@ -39,6 +43,11 @@ export interface FakeGemini {
   readonly answerWith: (text: string) => void
   /** Replies to `generateContent` requests whose body contains `needle` with this text, until `reset`. */
   readonly answerWhen: (needle: string, text: string) => void
+  /**
+   * The next `generateContent` that declares tools is answered with a call of function `name` with
+   * `args` (one queued call per request); later requests get the usual text reply.
+   */
+  readonly callFunction: (name: string, args: Record<string, unknown>) => void
   /** Waits this long before replying to every request, until `reset`. */
   readonly delayReplies: (millis: number) => void
   /** Back to the defaults and an empty request log. */
@@ -116,6 +125,31 @@ const invalidGenerationConfig = (body: unknown): string | undefined => {
   return undefined
 }
 
+/** The body's `tools` declare at least one function. */
+const declaresTools = (body: unknown): boolean =>
+  isRecord(body) && Array.isArray(body["tools"]) && body["tools"].some((tool) => isRecord(tool) && Array.isArray(tool["functionDeclarations"]))
+
+/** What the real API refuses about functions: a JSON response alongside them, or a response to no call. */
+const invalidFunctions = (body: unknown): string | undefined => {
+  const config = isRecord(body) && isRecord(body["generationConfig"]) ? body["generationConfig"] : {}
+  if (declaresTools(body) && config["responseMimeType"] === "application/json") {
+    return "Function calling with a response mime type: 'application/json' is unsupported"
+  }
+  const contents = isRecord(body) && Array.isArray(body["contents"]) ? body["contents"] : []
+  const partsOf = (content: unknown): Array<unknown> => isRecord(content) && Array.isArray(content["parts"]) ? content["parts"] : []
+  const named = (part: unknown, key: string) =>
+    isRecord(part) && isRecord(part[key]) && typeof part[key]["name"] === "string" ? [part[key]["name"]] : []
+  for (const [i, content] of contents.entries()) {
+    const answered = partsOf(content).flatMap((part) => named(part, "functionResponse"))
+    if (answered.length === 0) continue
+    const called = partsOf(contents[i - 1]).flatMap((part) => named(part, "functionCall"))
+    if (answered.some((name) => !called.includes(name))) {
+      return "Please ensure that function response turn comes immediately after a function call turn."
+    }
+  }
+  return undefined
+}
+
 /** An id the fake cites that was never in any prompt. */
 export const inventedId = "999999999"
 
@@ -157,6 +191,8 @@ export const fakeGemini: Effect.Effect<FakeGemini, never, Scope.Scope> = Effect.
     let answerText = defaultAnswer
     let delayMillis = 0
     let rules: Array<readonly [string, string]> = []
+    let functionCalls: Array<{ readonly name: string; readonly args: Record<string, unknown> }> = []
+    let callCount = 0
 
     const server = createServer((request, response) => {
       void (async () => {
@@ -181,6 +217,7 @@ export const fakeGemini: Effect.Effect<FakeGemini, never, Scope.Scope> = Effect.
         const failure = pending.shift() ?? always
         const rule = action === "generateContent" ? rules.find(([needle]) => raw.includes(needle)) : undefined
         const text = rule?.[1] ?? (action === "generateContent" && asksForReport(body) ? reportFor(body) : answerText)
+        const functionCall = action === "generateContent" && declaresTools(body) ? functionCalls.shift() : undefined
         const delay = delayMillis
         if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
         if (failure !== undefined) {
@@ -201,9 +238,24 @@ export const fakeGemini: Effect.Effect<FakeGemini, never, Scope.Scope> = Effect.
           case "embedContent":
             return sendJson(response, 200, { embedding: { values: fakeVector(textOf(body), dimensionOf(body)) } })
           case "generateContent": {
-            const invalid = invalidGenerationConfig(body)
+            const invalid = invalidGenerationConfig(body) ?? invalidFunctions(body)
             if (invalid !== undefined) {
               return sendJson(response, 400, { error: { code: 400, message: invalid, status: "INVALID_ARGUMENT" } })
+            }
+            if (functionCall !== undefined) {
+              callCount += 1
+              return sendJson(response, 200, {
+                candidates: [{
+                  content: {
+                    role: "model",
+                    parts: [{ functionCall: { id: `call-${callCount}`, ...functionCall }, thoughtSignature: `signature-${callCount}` }]
+                  },
+                  finishReason: "STOP",
+                  index: 0
+                }],
+                usageMetadata: { promptTokenCount: 100, candidatesTokenCount: 10, totalTokenCount: 110 },
+                modelVersion: "fake"
+              })
             }
             return sendJson(response, 200, {
               candidates: [{ content: { role: "model", parts: [{ text }] }, finishReason: "STOP", index: 0 }],
@@ -240,6 +292,9 @@ export const fakeGemini: Effect.Effect<FakeGemini, never, Scope.Scope> = Effect.
       answerWhen: (needle, text) => {
         rules = [...rules, [needle, text]]
       },
+      callFunction: (name, args) => {
+        functionCalls = [...functionCalls, { name, args }]
+      },
       delayReplies: (millis) => {
         delayMillis = millis
       },
@@ -250,6 +305,8 @@ export const fakeGemini: Effect.Effect<FakeGemini, never, Scope.Scope> = Effect.
         answerText = defaultAnswer
         delayMillis = 0
         rules = []
+        functionCalls = []
+        callCount = 0
       }
     }
     return { fake, server }
