@@ -42,7 +42,7 @@ export const extractiveAnswer = (input: {
   readonly question: string
   readonly context: ReadonlyArray<ContextMessage>
   readonly history: ReadonlyArray<Turn>
-}, nearest?: ContextMessage): Answer => {
+}, nearest: ReadonlyArray<ContextMessage> = []): Answer => {
   if (input.context.length === 0) {
     return {
       text: `No messages in this chat were found about that.\n${offlineNotice}`,
@@ -54,12 +54,14 @@ export const extractiveAnswer = (input: {
   const best = ranked[0]!.score
   const chosen = best > 0
     ? ranked.filter(({ score }) => score > 0 && score >= best * RELATIVE_CUTOFF).slice(0, MAX_QUOTES)
-    // No shared words: the message nearest in meaning, when the caller found it.
-    : [{ message: nearest ?? ranked[0]!.message }]
+    // No shared words: the messages nearest in meaning, when the caller found them.
+    : (nearest.length > 0 ? nearest : [ranked[0]!.message]).slice(0, MAX_QUOTES).map((message) => ({ message }))
   const [first, ...more] = chosen.map(({ message }) => quote(message))
   const lines = [
     first ?? "",
-    ...(best > 0 ? [] : ["(No message shares words with your question: this is the closest in meaning found.)"]),
+    ...(best > 0 ? [] : [
+      `(No message shares words with your question: ${chosen.length > 1 ? "these are" : "this is"} the closest in meaning found.)`
+    ]),
     ...(more.length > 0 ? ["Also:", ...more.map((line) => `- ${line}`)] : []),
     offlineNotice
   ]
@@ -72,36 +74,39 @@ export const extractiveAnswer = (input: {
 
 /**
  * Messages compared with the question by meaning, best-ranked chunks first: at most this many (a chunk's
- * vector blurs its messages, so the best chunk alone often misses the message; this caps the cost).
+ * vector blurs its messages, so the best chunk alone often misses the message; this caps the cost, one
+ * embedding call of this many short texts).
  */
-const MAX_NEAREST = 64
+const MAX_NEAREST = 32
+/** A message is quoted beside the nearest only if its cosine is at least this share of the nearest's. */
+const NEAREST_CUTOFF = 0.85
 
 /**
- * When no message shares a word with the question, the message nearest to it in meaning among those of
- * the best-ranked retrieved chunks (the question and those messages embedded together: USE-lite vectors
- * are unit length, so the dot product is the cosine); nothing to do otherwise.
+ * When no message shares a word with the question, the messages nearest to it in meaning (at most
+ * MAX_QUOTES, best first) among those of the best-ranked retrieved chunks: the question and those
+ * messages are embedded together, and USE-lite vectors are unit length, so the dot product is the
+ * cosine. Nothing to do otherwise.
  */
 const nearestInMeaning = (
   question: string,
   context: ReadonlyArray<ContextMessage>,
   embed: (texts: ReadonlyArray<string>) => ReturnType<LanguageModel["embed"]>
 ) => {
-  if (context.length === 0 || rankMessages(question, context)[0]!.score > 0) return Effect.succeed(undefined)
+  if (context.length === 0 || rankMessages(question, context)[0]!.score > 0) {
+    return Effect.succeed<ReadonlyArray<ContextMessage>>([])
+  }
   const candidates = [...context]
     .sort((a, b) => (a.rank ?? 1) - (b.rank ?? 1))
     .slice(0, MAX_NEAREST)
-  return Effect.map(embed([question, ...candidates.map((message) => message.text)]), ([asked, ...vectors]) => {
-    let nearest: ContextMessage | undefined
-    let closest = Number.NEGATIVE_INFINITY
-    vectors.forEach((vector, i) => {
-      let dot = 0
-      for (let d = 0; d < vector.length; d++) dot += vector[d]! * (asked?.[d] ?? 0)
-      if (dot > closest) {
-        closest = dot
-        nearest = candidates[i]
-      }
-    })
-    return nearest
+  return Effect.map(embed([question, ...candidates.map((message) => message.text)]), ([asked, ...vectors]): ReadonlyArray<ContextMessage> => {
+    const scored = vectors.map((vector, i) => {
+      let cosine = 0
+      for (let d = 0; d < vector.length; d++) cosine += vector[d]! * (asked?.[d] ?? 0)
+      return { message: candidates[i]!, cosine }
+    }).sort((a, b) => b.cosine - a.cosine)
+    const best = scored[0]?.cosine ?? 0
+    return scored.filter(({ cosine }) => cosine > 0 && cosine >= best * NEAREST_CUTOFF).slice(0, MAX_QUOTES)
+      .map(({ message }) => message)
   })
 }
 

@@ -1,4 +1,7 @@
-/** The SQL of retrieval: full-text search and the messages chunks cover (exact answers are in ChatToolsRepo.ts). */
+/**
+ * The SQL of retrieval: full-text search of messages before a chat has chunks, and the messages chunks
+ * cover (chunk search is in ChunksRepo.ts, exact answers in ChatToolsRepo.ts).
+ */
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Schema } from "effect"
 import { wallClockSql } from "../Database.js"
@@ -13,17 +16,6 @@ export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/Re
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const sentAt = sql.literal(wallClockSql("m.sent_at_local"))
-
-    /** Chunks matching any word of the question, best first. */
-    const fullTextChunks = SqlSchema.findAll({
-      Request: Schema.Struct({ chatId: Schema.String, embedder: Schema.String, query: Schema.String, k: Schema.Int }),
-      Result: ChunkHit,
-      execute: ({ chatId, embedder, k, query }) =>
-        sql`SELECT c.id::text AS id, c.first_message_id::text AS first_message_id, c.last_message_id::text AS last_message_id
-            FROM chunks c, to_tsquery('simple', ${query}) q
-            WHERE c.chat_id = ${chatId}::uuid AND c.embedder = ${embedder} AND c.search @@ q
-            ORDER BY ts_rank(c.search, q) DESC, c.seq LIMIT ${k}`
-    })
 
     /** Before a chat has chunks: messages matching any word of the question, best first. */
     const fullTextMessages = SqlSchema.findAll({
@@ -50,11 +42,12 @@ export class RetrievalRepo extends Effect.Service<RetrievalRepo>()("chatsight/Re
             JOIN messages f ON f.id = r.first_id
             JOIN messages l ON l.id = r.last_id
             JOIN messages m ON m.chat_id = ${chatId}::uuid AND m.seq BETWEEN f.seq AND l.seq
-            WHERE m.kind IN ('text', 'edited')
+            -- What people wrote: text, edited messages and media captions (as the chunker keeps them).
+            WHERE (m.kind IN ('text', 'edited') OR (m.kind = 'media' AND m.media_kind IS NOT NULL AND m.text <> ''))
             GROUP BY m.seq, m.id, m.author, m.sent_at_local, m.text
             ORDER BY m.seq`
     })
 
-    return { fullTextChunks, fullTextMessages, messagesOfChunks } as const
+    return { fullTextMessages, messagesOfChunks } as const
   })
 }) {}
