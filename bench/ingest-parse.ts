@@ -19,6 +19,8 @@ interface Result {
   readonly parser: string
   readonly entries: number
   readonly seconds: number
+  /** CPU time of the parse (user + system): steadier than the wall clock on a shared machine. */
+  readonly cpuSeconds: number
   readonly baselineRssMb: number
   readonly peakRssMb: number
 }
@@ -27,6 +29,7 @@ const runChild = (which: string, file: string): void => {
   const text = readFileSync(file, "utf8")
   const baseline = process.memoryUsage().rss
   const started = performance.now()
+  const cpuStarted = process.cpuUsage()
   let entries: number
   if (which === "ours") {
     const outcome = parseChat(text)
@@ -37,12 +40,14 @@ const runChild = (which: string, file: string): void => {
     entries = parseString(text).length
   }
   const seconds = (performance.now() - started) / 1000
+  const cpu = process.cpuUsage(cpuStarted)
   // maxRSS is the process's high-water mark in KiB, so the peak during the parse is included.
   const peak = process.resourceUsage().maxRSS * 1024
   const result: Result = {
     parser: which,
     entries,
     seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     baselineRssMb: baseline / 2 ** 20,
     peakRssMb: peak / 2 ** 20
   }
@@ -120,7 +125,8 @@ const main = (): void => {
       const result = JSON.parse(child.stdout.trim().split("\n").pop() ?? "{}") as Result
       results.push(result)
       out(
-        `${which.padEnd(22)} ${result.entries.toLocaleString("en-US")} entries in ${result.seconds.toFixed(2)} s = ` +
+        `${which.padEnd(22)} ${result.entries.toLocaleString("en-US")} entries in ${result.seconds.toFixed(2)} s ` +
+          `(${result.cpuSeconds.toFixed(2)} s of CPU) = ` +
           `${Math.round(result.entries / result.seconds).toLocaleString("en-US")} msg/s; peak RSS ${result.peakRssMb.toFixed(0)} MB ` +
           `(${(result.peakRssMb - result.baselineRssMb).toFixed(0)} MB above the loaded file)`
       )
@@ -129,6 +135,7 @@ const main = (): void => {
     if (ours !== undefined && theirs !== undefined) {
       const speed = ours.entries / ours.seconds / (theirs.entries / theirs.seconds)
       out(`speed ratio (ours / theirs): ${speed.toFixed(2)}x`)
+      out(`CPU time ratio (theirs / ours): ${(theirs.cpuSeconds / ours.cpuSeconds).toFixed(2)}x`)
       out(`peak RSS ratio (ours / theirs): ${(ours.peakRssMb / theirs.peakRssMb).toFixed(2)}`)
       out(
         `peak RSS above the loaded file, ratio (ours / theirs): ${

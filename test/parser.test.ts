@@ -90,7 +90,10 @@ describe("header shapes", () => {
       sentAt: at(2021, 2, 3, 9, 2),
       author: "Mira Okafor",
       text: "Morning all!\nSeeds arrive Friday.\n\nBring gloves.",
-      kind: "text"
+      kind: "text",
+      mediaKind: null,
+      fileName: null,
+      event: null
     })
     // A body line holding a date in another shape stays in the body.
     expect(chat.messages[7]?.text).toBe("I do. Meeting notes: [05/02/21, 10:00:00] sort the compost")
@@ -115,9 +118,14 @@ describe("header shapes", () => {
       "Tomasz Wierzba left",
       "Ines Duarte joined using this "
     ])
-    expect(chat.messages.filter((m) => m.kind === "media").map((m) => m.text)).toEqual([
-      "<Media omitted>",
-      "IMG-20210213-WA0003.jpg (file attached)"
+    // A media message's text is its caption: the placeholder and the file name are not.
+    expect(chat.messages.filter((m) => m.kind === "media").map((m) => [m.text, m.mediaKind, m.fileName])).toEqual([
+      ["", "unknown", null],
+      ["", "image", "IMG-20210213-WA0003.jpg"]
+    ])
+    expect(chat.messages.filter((m) => m.kind === "system").map((m) => m.event)).toEqual([
+      "encryption", "created", "added", "subject", "icon", "security_code", "number_changed", "disappearing", "removed",
+      "left", "joined"
     ])
   })
 
@@ -152,13 +160,14 @@ describe("header shapes", () => {
       "system",
       "system"
     ])
-    expect(chat.messages[0]).toMatchObject({ author: "Lakeside Book Club", kind: "system" })
+    // System events are never authored, even when iOS writes them after the group's name.
+    expect(chat.messages[0]).toMatchObject({ author: null, kind: "system", text: expect.stringMatching(/^Messages and calls/) })
     expect(chat.messages[3]).toMatchObject({
       sentAt: at(2022, 3, 12, 9, 16, 40),
       text: "Welcome! First pick:\nThe Glass Orchard"
     })
-    expect(chat.messages[4]).toMatchObject({ sentAt: at(2022, 3, 12, 13, 5), author: "Olu Bakare", text: "image omitted" })
-    expect(chat.messages[5]?.text).toBe("<attached: 00000012-PHOTO-2022-03-12-13-06-10.jpg>")
+    expect(chat.messages[4]).toMatchObject({ sentAt: at(2022, 3, 12, 13, 5), author: "Olu Bakare", text: "" })
+    expect(chat.messages[5]?.text).toBe("")
     expect(chat.messages[8]?.sentAt).toBe(at(2022, 3, 12, 12, 0))
     expect(chat.messages[9]?.sentAt).toBe(at(2022, 3, 13, 0, 30))
     expect(chat.messages[10]?.text).toBe("Chapter 3 by Friday")
@@ -186,7 +195,7 @@ describe("header shapes", () => {
     const chat = parse(fixture("android-es-ampm.txt"))
     expect(brief(chat)).toEqual([
       [at(2021, 7, 20, 9, 5), "Lucía Ferrer", "Hola", "text"],
-      [at(2021, 7, 20, 15, 40), "Mateo Ibarra", "<Multimedia omitido>", "media"],
+      [at(2021, 7, 20, 15, 40), "Mateo Ibarra", "", "media"],
       [at(2021, 7, 20, 15, 41), "Lucía Ferrer", "Se eliminó este mensaje.", "deleted"],
       [at(2021, 7, 21, 0, 15), "Mateo Ibarra", "Este mensaje fue eliminado", "deleted"]
     ])
@@ -423,5 +432,100 @@ describe("refusals", () => {
     const refusal = refused(fixture("not-a-chat.txt"))
     expect(refusal.reason).toBe("not-a-chat")
     expect(refusal.message).toContain("does not look like a WhatsApp chat export")
+  })
+})
+
+describe("attachments", () => {
+  it("keeps an Android attachment's file name and kind, and the lines after it as its caption", () => {
+    const chat = parse([
+      "14/03/2024, 08:00 - Ana Lima: IMG-20240314-WA0001.jpg (file attached)",
+      "14/03/2024, 08:01 - Bo Chen: VID-20240314-WA0002.mp4 (file attached)",
+      "our trip",
+      "was great",
+      "14/03/2024, 08:02 - Bo Chen: PTT-20240314-WA0003.opus (Datei angehängt)",
+      "14/03/2024, 08:03 - Ana Lima: STK-20240314-WA0004.webp (file attached)",
+      "14/03/2024, 08:04 - Ana Lima: Ana Lima.vcf (file attached)"
+    ].join("\n"))
+    expect(chat.messages.map((m) => [m.kind, m.mediaKind, m.fileName, m.text])).toEqual([
+      ["media", "image", "IMG-20240314-WA0001.jpg", ""],
+      ["media", "video", "VID-20240314-WA0002.mp4", "our trip\nwas great"],
+      ["media", "voice", "PTT-20240314-WA0003.opus", ""],
+      ["media", "sticker", "STK-20240314-WA0004.webp", ""],
+      ["media", "contact", "Ana Lima.vcf", ""]
+    ])
+  })
+
+  it("reads iOS attachments in other languages, a caption before the marker, and a document's name and page count", () => {
+    const chat = parse([
+      "[14/03/24, 08:00:00] Ana Lima: \u200E<Anhang: 00000005-PHOTO-2024-03-14-08-00-00.jpg>",
+      "[14/03/24, 08:01:00] Bo Chen: sunset \u200E<attached: 00000006-PHOTO-2024-03-14-08-01-00.jpg>",
+      "[14/03/24, 08:02:00] Bo Chen: Report.pdf • \u200E3 pages \u200E<attached: 00000007-Report.pdf>",
+      "[14/03/24, 08:03:00] Ana Lima: Notes.txt \u200E<attached: 00000008-Notes.txt>",
+      "[14/03/24, 08:04:00] Ana Lima: Report.pdf • \u200E3 pages \u200Edocument omitted",
+      "[14/03/24, 08:05:00] Bo Chen: \u200E<adjunto: 00000009-AUDIO-2024-03-14-08-05-00.opus>",
+      "[14/03/24, 08:06:00] Bo Chen: \u200Eimagen omitida"
+    ].join("\n"))
+    expect(chat.messages.map((m) => [m.mediaKind, m.fileName, m.text])).toEqual([
+      ["image", "00000005-PHOTO-2024-03-14-08-00-00.jpg", ""],
+      ["image", "00000006-PHOTO-2024-03-14-08-01-00.jpg", "sunset"],
+      ["document", "00000007-Report.pdf", ""],
+      ["document", "00000008-Notes.txt", ""],
+      ["document", null, ""],
+      ["voice", "00000009-AUDIO-2024-03-14-08-05-00.opus", ""],
+      ["image", null, ""]
+    ])
+  })
+})
+
+describe("system events", () => {
+  it("a colon inside an event makes no author, no participant, and does not move the first message", () => {
+    const chat = parse([
+      "14/03/2024, 08:00 - Ana Lima added you to a group in the community: Town: North",
+      "14/03/2024, 08:01 - Ana Lima changed the subject to \"Plans: 2024\"",
+      "14/03/2024, 08:02 - Bo Chen: hello",
+      "14/03/2024, 08:03 - Ana Lima: hi Bo",
+      "14/03/2024, 08:04 - Ana Lima changed the subject to \"Trip: May\""
+    ].join("\n"))
+    expect(chat.report.participants).toEqual(["Bo Chen", "Ana Lima"])
+    expect(chat.report.firstMessageAt).toBe(at(2024, 3, 14, 8, 2))
+    expect(chat.messages.map((m) => [m.kind, m.event, m.author])).toEqual([
+      ["system", "community", null],
+      ["system", "subject", null],
+      ["text", null, "Bo Chen"],
+      ["text", null, "Ana Lima"],
+      ["system", "subject", null]
+    ])
+    expect(chat.messages[0]?.text).toBe("Ana Lima added you to a group in the community: Town: North")
+  })
+
+  it("an event-shaped line by someone who also writes messages stays their message", () => {
+    const chat = parse([
+      "14/03/2024, 08:00 - Bo changed the subject to \"Trip: May\"",
+      "14/03/2024, 08:01 - Bo changed the subject to \"Trip: hi all",
+      "14/03/2024, 08:02 - Ana: hello"
+    ].join("\n"))
+    // The second line's "author" also wrote a line with no event shape: a participant, so the first line
+    // (whose author looks the same) is theirs too.
+    expect(chat.messages.map((m) => [m.kind, m.author])).toEqual([
+      ["text", "Bo changed the subject to \"Trip"],
+      ["text", "Bo changed the subject to \"Trip"],
+      ["text", "Ana"]
+    ])
+  })
+
+  it("keeps a missed call by a participant with its author, as an event that is no message", () => {
+    const chat = parse([
+      "[14/03/24, 08:00:00] Ana Lima: hi",
+      "[14/03/24, 08:01:00] Bo Chen: \u200EMissed voice call",
+      "[14/03/24, 08:02:00] Bo Chen: sorry",
+      "[14/03/24, 08:03:00] Corpus Group: \u200EBo Chen left"
+    ].join("\n"))
+    expect(chat.messages.map((m) => [m.kind, m.event, m.author])).toEqual([
+      ["text", null, "Ana Lima"],
+      ["system", "call", "Bo Chen"],
+      ["text", null, "Bo Chen"],
+      ["system", "left", null]
+    ])
+    expect(chat.report).toMatchObject({ messages: 2, systemEvents: 2, participants: ["Ana Lima", "Bo Chen"] })
   })
 })

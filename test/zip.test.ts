@@ -158,3 +158,36 @@ describe("readExport", () => {
       }
     }))
 })
+
+describe("attachments in a zip", () => {
+  it.effect("matches the zip's files to the messages that name them, by kind, without keeping them", () =>
+    Effect.gen(function*() {
+      const chat = [
+        "14/03/2024, 08:00 - Ana Lima: IMG-20240314-WA0001.jpg (file attached)",
+        "14/03/2024, 08:01 - Bo Chen: VID-20240314-WA0002.mp4 (file attached)",
+        "nice",
+        "14/03/2024, 08:02 - Bo Chen: PTT-20240314-WA0003.opus (file attached)",
+        "14/03/2024, 08:03 - Ana Lima: hello"
+      ].join("\n")
+      const bytes = zip([
+        { name: "WhatsApp Chat with Bo Chen.txt", data: chat },
+        { name: "IMG-20240314-WA0001.jpg", data: jpeg, stored: true },
+        { name: "PTT-20240314-WA0003.opus", data: "opus" },
+        { name: "IMG-20240101-WA0009.jpg", data: jpeg, stored: true },
+        { name: "__MACOSX/._IMG-20240314-WA0001.jpg", data: "junk" }
+      ])
+      const parsed = yield* readExport(bytes, "WhatsApp Chat with Bo Chen.zip")
+      expect(parsed.report.attachments).toEqual({
+        matched: { image: 1, voice: 1 },
+        unmatched: { video: 1 },
+        filesWithoutMessage: 1
+      })
+      expect(messagesOf(parsed.columns).map((m) => m.text)).toEqual(["", "nice", "", "hello"])
+    }))
+
+  it.effect("a plain text export has no attachments report", () =>
+    Effect.gen(function*() {
+      const parsed = yield* readExport(new TextEncoder().encode("14/03/2024, 08:00 - Ana Lima: IMG-1.jpg (file attached)"), "chat.txt")
+      expect(parsed.report.attachments).toBeUndefined()
+    }))
+})

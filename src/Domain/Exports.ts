@@ -4,7 +4,7 @@
  * provider events.
  */
 import { Schema, Struct } from "effect"
-import { MessageKind, WallClockText } from "./Chat.js"
+import { MediaKind, MessageKind, SystemEvent, WallClockText } from "./Chat.js"
 import { Order, OrderEvent } from "./Payments.js"
 
 export const ExportState = Schema.Literal("queued", "building", "ready", "failed", "expired")
@@ -57,7 +57,10 @@ export const ExportedMessage = Schema.Struct({
   sent_at: Schema.String,
   author: Schema.NullOr(Schema.String),
   text: Schema.String,
-  kind: MessageKind
+  kind: MessageKind,
+  media_kind: Schema.NullOr(MediaKind),
+  file_name: Schema.NullOr(Schema.String),
+  event: Schema.NullOr(SystemEvent)
 }).annotations({ identifier: "ExportedMessage" })
 export type ExportedMessage = typeof ExportedMessage.Type
 

@@ -75,8 +75,10 @@ account.json                         your profile and credit balance
 chats/<chat_id>/chat.json            a chat: its name, participants, how its file was read (parse report) and
                                      its statistics
 chats/<chat_id>/messages.jsonl       every message of the chat in file order, one JSON object per line: id,
-                                     seq, sent_at_local (wall clock), sent_at (UTC), author, text (as uploaded),
-                                     kind (text, media, system, deleted or edited)
+                                     seq, sent_at_local (wall clock), sent_at (UTC), author, text (as uploaded;
+                                     a media message's caption), kind (text, media, system, deleted or edited),
+                                     media_kind (what a media message carries), file_name (its attachment's
+                                     name), event (which system event)
 chats/<chat_id>/insights.json        the insight reports unlocked for the chat, each finding with the messages
                                      it cites
 chats/<chat_id>/conversations.json   your questions about the chat and the answers, with their citations

@@ -79,7 +79,7 @@ export class UserDataRepo extends Effect.Service<UserDataRepo>()("chatsight/User
       execute: ({ chatId, from, to, userId }) =>
         sql`SELECT m.id::text AS id, m.seq, ${sql.literal(wallClockSql("m.sent_at_local"))} AS sent_at_local,
                    to_char(m.sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS sent_at,
-                   m.author, m.text, m.kind
+                   m.author, m.text, m.kind, m.media_kind, m.file_name, m.event
             FROM messages m JOIN active_chats c ON c.id = m.chat_id AND c.user_id = ${userId}
             WHERE m.chat_id = ${chatId}::uuid AND m.seq BETWEEN ${from} AND ${to}
             ORDER BY m.seq`

@@ -69,7 +69,8 @@ export const columnSource = (columns: MessageColumns): MessageSource => ({
     return index < 0 ? null : columns.authors[index]!
   },
   text: (i) => textAt(columns, i),
-  kind: (i) => kinds[columns.kind[i]!]!
+  kind: (i) => kinds[columns.kind[i]!]!,
+  mediaKind: (i) => mediaKindOf(columns.mediaKind[i]!)
 })
 
 /** One object per message: for tests and small chats only, since it costs what the columns save. */
@@ -82,7 +83,10 @@ export const messagesOf = (columns: MessageColumns): Array<ParsedMessage> => {
       sentAt: source.sentAt(i),
       author: source.author(i),
       text: source.text(i),
-      kind: source.kind(i)
+      kind: source.kind(i),
+      mediaKind: mediaKindOf(columns.mediaKind[i]!),
+      fileName: fileNameAt(columns, i),
+      event: systemEventOf(columns.event[i]!)
     })
   }
   return messages

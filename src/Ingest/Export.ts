@@ -8,6 +8,7 @@ import { formatBytes } from "../Domain/Size.js"
 import { decodeChatBytes } from "./ChatText.js"
 import { type ParsedChat, parseChat, type ParseOptions } from "./Parser.js"
 import type { Refusal } from "./Refusal.js"
+import { matchAttachments } from "./Report.js"
 import { looksLikeZip, readChatFromZip } from "./Zip.js"
 
 export type ExportError = UnsupportedExport | PayloadTooLarge
@@ -51,7 +52,12 @@ export const readExport = (
   if (looksLikeZip(bytes) || /\.zip$/i.test(filename)) {
     return readChatFromZip(bytes, { maxChatBytes: maxBytes }).pipe(
       Effect.mapError(refusalError),
-      Effect.flatMap((chat) => parseBytes(chat.bytes))
+      Effect.flatMap((zip) =>
+        Effect.map(parseBytes(zip.bytes), (chat): ParsedChat => ({
+          ...chat,
+          report: { ...chat.report, attachments: matchAttachments(chat.columns, zip.files) }
+        }))
+      )
     )
   }
   return parseBytes(bytes)

@@ -1,118 +1,172 @@
 /**
- * The kind of a message from its body: the media, deletion and edit markers and the system events,
- * as WhatsApp writes them in the export languages we have seen.
+ * What an authored message is, from its body and the markers table (Markers.ts): text, edited, deleted,
+ * a missed call, or media with its kind, attachment file name and caption. The answer is written into a
+ * reused record of offsets into the chat text, so classifying a million bodies allocates next to nothing.
  */
-import type { MessageKind } from "../Domain/MessageKind.js"
+import type { MediaKind } from "../Domain/MessageKind.js"
+import { kinds, mediaKindCode, systemEventCode } from "./Columns.js"
+import * as Markers from "./Markers.js"
 
-// As WhatsApp writes them; lower-case and capitalised variants are added below.
-const MEDIA_MARKERS = [
-  "<Media omitted>",
-  "<Multimedia omitido>",
-  "<Multimedia omitidos>",
-  "<Médias omis>",
-  "<Medien ausgeschlossen>",
-  "<Media weggelaten>",
-  "<Mídia oculta>",
-  "<Arquivo de mídia oculto>",
-  "<Media omessi>",
-  "<Без медиафайлов>",
-  "<Media tidak disertakan>",
-  "<Medya dahil edilmedi>",
-  "<Pominięto multimedia>"
-]
-// iOS writes one short line per attachment kind: "image omitted", "imagen omitida", "Bild weggelassen"...
-const MEDIA_SHORT =
-  /^(?:(?:image|photo|video|audio|sticker|gif|document|contact card)\s+omitted|(?:imagen|video|audio|sticker|documento|gif)\s+omitid[oa]|(?:bild|video|audio|sticker|gif|dokument)\s+weggelassen|(?:image|vidéo|audio|autocollant|gif|document)\s+(?:omise?|absente?)|(?:imagem|vídeo|áudio|figurinha)\s+ocult[oa])$/i
-const MEDIA_ATTACHED = /^<\s*(?:attached|anexo|adjunto|angehängt|pièce jointe|allegato):\s*[^\n]+>$/i
-const MEDIA_FILE = /^[^\n]+\s\((?:file attached|archivo adjunto|Datei angehängt|fichier joint|arquivo anexado|file allegato)\)$/i
-const DELETED = [
-  "This message was deleted",
-  "You deleted this message",
-  "Se eliminó este mensaje",
-  "Eliminaste este mensaje",
-  "Este mensaje fue eliminado",
-  "Diese Nachricht wurde gelöscht",
-  "Du hast diese Nachricht gelöscht",
-  "Ce message a été supprimé",
-  "Vous avez supprimé ce message",
-  "Essa mensagem foi apagada",
-  "Esta mensagem foi apagada",
-  "Você apagou esta mensagem",
-  "Questo messaggio è stato eliminato",
-  "Hai eliminato questo messaggio",
-  "Dit bericht is verwijderd",
-  "Je hebt dit bericht verwijderd"
-]
+// Bound once: a transpiled module's import can be a getter call on every use, and these run per message.
+const bodyMarkerIn = Markers.bodyMarkerIn
+const editedMarkerAt = Markers.editedMarkerAt
+const documentBeforePages = Markers.documentBeforePages
+const iosAttachmentOf = Markers.iosAttachmentOf
 
-/**
- * The markers WhatsApp appends to an edited message (inside "<...>"), exactly as written, in the export
- * languages we have seen: the parser classifies and trims with them, the statistics strip them.
- */
-const EDITED_MARKERS: ReadonlyArray<string> = [
-  "This message was edited",
-  "Se editó este mensaje",
-  "Se editó este mensaje.",
-  "Mensaje editado",
-  "Diese Nachricht wurde bearbeitet",
-  "Diese Nachricht wurde bearbeitet.",
-  "Nachricht bearbeitet",
-  "Ce message a été modifié",
-  "Ce message a été modifié.",
-  "Message modifié",
-  "Mensagem editada",
-  "Messaggio modificato",
-  "Dit bericht is bewerkt"
-]
-const EDITED_SUFFIX = new RegExp(
-  `[ \\t\\u00A0\\u202F]*\\u200E?<(?:${EDITED_MARKERS.map((m) => m.replaceAll(".", "\\.")).join("|")})>$`
-)
+export const TEXT = kinds.indexOf("text")
+export const MEDIA = kinds.indexOf("media")
+export const SYSTEM = kinds.indexOf("system")
+export const DELETED = kinds.indexOf("deleted")
+export const EDITED = kinds.indexOf("edited")
 
-/** Where the edited marker that ends `body` starts (with the spaces before it), or -1 when none does. */
-export const editedMarkerAt = (body: string): number => {
-  const marker = EDITED_SUFFIX.exec(body)
-  return marker === null ? -1 : marker.index
+/** A body's classification: kind and media/event codes (Columns.ts), text (the caption for media) and file name as offsets. */
+export interface BodyClass {
+  kind: number
+  media: number
+  event: number
+  textStart: number
+  textEnd: number
+  fileStart: number
+  fileEnd: number
 }
 
-// System events in English and the common translations; matched on the whole body.
-export const SYSTEM =
-  /end-to-end encrypted|cifrad[oa]s de extremo a extremo|Ende-zu-Ende-verschlüsselt|chiffrés de bout en bout|criptografia de ponta a ponta|crittografia end-to-end|\bcreated (?:the )?group\b|\bcreó el grupo\b|\bhat die Gruppe .* erstellt|\ba créé le groupe\b|\bchanged the subject\b|\bchanged the group name\b|\bchanged (?:this group's|the group) (?:icon|description|settings)|\bdeleted this group's icon\b|\b(?:added|removed)\b|\bleft$|\bjoined using\b|\bjoined from the community\b|\bwas added\b|\bsecurity code\b.*\bchanged\b|\bchanged their phone number\b|\bchanged to \+?\d|\bchanged (?:their|the) number\b|\bdisappearing messages\b|\bmensajes temporales\b|\bnow an admin\b|\bno longer an admin\b|\bMissed (?:voice|video|group) call\b|\bañadió\b|\beliminó a\b|\bsalió\b|\bhinzugefügt\b|\bentfernt\b|\bhat die Gruppe verlassen\b|\ba ajouté\b|\ba retiré\b|\best parti\b|\badicionou\b|\bremoveu\b|\bsaiu\b/i
+export const emptyClass = (): BodyClass => ({ kind: TEXT, media: 0, event: 0, textStart: 0, textEnd: 0, fileStart: 0, fileEnd: 0 })
 
-const capitalise = (marker: string): string => {
-  const at = marker.startsWith("<") ? 1 : 0
-  return marker.slice(0, at) + marker.charAt(at).toUpperCase() + marker.slice(at + 1)
+const IMAGE = new Set(["jpg", "jpeg", "png", "heic", "heif", "bmp", "tif", "tiff"])
+const VIDEO = new Set(["mp4", "mov", "3gp", "mkv", "avi", "webm", "m4v"])
+const AUDIO = new Set(["m4a", "mp3", "aac", "ogg", "amr", "wav", "flac", "caf"])
+
+/**
+ * The media kind of an attachment from its file name, as WhatsApp names them: Android "IMG-", "VID-",
+ * "AUD-", "PTT-" (push-to-talk: a voice note), "STK-", "DOC-"; iOS "00000035-PHOTO-…", "-VIDEO-", "-AUDIO-",
+ * "-STICKER-", "-GIF-". An iOS voice note is an "-AUDIO-" .opus (audio files keep their own format);
+ * stickers are .webp, contact cards .vcf; anything else is a document.
+ */
+export const mediaKindOfFile = (name: string): MediaKind => {
+  const upper = name.toUpperCase()
+  const dot = upper.lastIndexOf(".")
+  const ext = dot === -1 ? "" : upper.slice(dot + 1).toLowerCase()
+  if (ext === "vcf") return "contact"
+  if (ext === "webp" || upper.startsWith("STK-") || upper.includes("-STICKER-")) return "sticker"
+  if (upper.startsWith("PTT-") || (upper.includes("-AUDIO-") && ext === "opus")) return "voice"
+  if (upper.includes("-GIF-") || ext === "gif") return "gif"
+  if (upper.startsWith("IMG-") || upper.includes("-PHOTO-") || IMAGE.has(ext)) return "image"
+  if (upper.startsWith("VID-") || upper.includes("-VIDEO-") || VIDEO.has(ext)) return "video"
+  if (upper.startsWith("AUD-") || upper.includes("-AUDIO-") || AUDIO.has(ext) || ext === "opus") return "audio"
+  return "document"
+}
+
+/** Offsets of the lines after the first, without the line break between (the caption of a media marker). */
+const captionAfter = (out: BodyClass, firstEnd: number, end: number): void => {
+  out.textStart = firstEnd < end ? firstEnd + 1 : end
+  out.textEnd = end
 }
 
 /**
- * Exact media and deletion markers in the casings WhatsApp writes, with and without a final dot, so a
- * body is classified by one lookup that allocates nothing.
+ * Classifies the body `source[start, end)` of an authored message whose first line ends at `firstEnd`,
+ * into `out`. Only the first line is matched against the markers (a caption follows on the next lines),
+ * and sliced only when it could be one; an edited marker ends the whole body and is cut off.
  */
-const EXACT = new Map<string, MessageKind>()
-for (const [markers, kind] of [[MEDIA_MARKERS, "media"], [DELETED, "deleted"]] as const) {
-  for (const marker of markers) {
-    for (const cased of [marker, marker.toLowerCase(), capitalise(marker.toLowerCase())]) {
-      for (const variant of [cased, `${cased}.`]) EXACT.set(variant, kind)
+export const classifyBody = (source: string, start: number, firstEnd: number, end: number, out: BodyClass): void => {
+  out.kind = TEXT
+  out.media = 0
+  out.event = 0
+  out.textStart = start
+  out.textEnd = end
+  out.fileStart = 0
+  out.fileEnd = 0
+  if (start === end) return
+  const hit = bodyMarkerIn(source, start, firstEnd)
+  if (hit === null) {
+    if (source.charCodeAt(firstEnd - 1) === 0x3e /* > */) {
+      const ios = iosAttachmentOf(source.slice(start, firstEnd))
+      if (ios !== null) {
+        const before = ios.before === null ? null : [start + ios.before[0], start + ios.before[1]] as const
+        attachment(source, [start + ios.file[0], start + ios.file[1]], before, false, firstEnd, end, out)
+        return
+      }
     }
+    if (source.charCodeAt(end - 1) === 0x3e /* > */) {
+      const at = editedMarkerAt(source.slice(start, end))
+      if (at !== -1) {
+        out.kind = EDITED
+        out.textEnd = start + at
+      }
+    }
+    return
+  }
+  const meaning = hit.meaning
+  const indices = hit.match?.indices
+  /** Absolute offsets of placeholder `name`'s text, or null. */
+  const span = (name: string): readonly [number, number] | null => {
+    const at = hit.groups.indexOf(name)
+    const range = at === -1 || indices === undefined ? undefined : indices[at + 1]
+    return range === undefined ? null : [start + range[0], start + range[1]]
+  }
+  switch (meaning.form) {
+    case "deleted":
+      out.kind = DELETED
+      return
+    case "event":
+      out.kind = SYSTEM
+      out.event = systemEventCode(meaning.event)
+      return
+    case "placeholder":
+      out.kind = MEDIA
+      out.media = mediaKindCode(meaning.media)
+      captionAfter(out, firstEnd, end)
+      return
+    case "pages":
+    case "location":
+      out.kind = MEDIA
+      out.media = mediaKindCode(meaning.form === "pages" ? "document" : "location")
+      captionAfter(out, firstEnd, end)
+      return
+    case "poll": {
+      // "POLL:", the question, then "OPTION: …" lines: the question is the text.
+      out.kind = MEDIA
+      out.media = mediaKindCode("poll")
+      captionAfter(out, firstEnd, end)
+      const nl = source.indexOf("\n", out.textStart)
+      if (nl !== -1 && nl < end) out.textEnd = nl
+      return
+    }
+    case "attachment":
+      attachment(source, span("file"), span("before"), span("doc_name") !== null, firstEnd, end, out)
+      return
   }
 }
 
-/** The kind of a message with an author, from its body (leading U+200E already dropped). */
-export const kindOf = (body: string): MessageKind => {
-  const n = body.length
-  if (n === 0) return "text"
-  const last = body.charCodeAt(n - 1)
-  const exact = EXACT.get(body)
-  if (exact !== undefined) return exact
-  if (last === 0x3e /* > */) {
-    if (EDITED_SUFFIX.test(body)) return "edited"
-    if (body.charCodeAt(0) === 0x3c /* < */ && MEDIA_ATTACHED.test(body)) return "media"
-  } else if (last === 0x29 /* ) */) {
-    if (n <= 300 && MEDIA_FILE.test(body)) return "media"
-  } else if (n <= 40 && MEDIA_SHORT.test(body)) return "media"
-  else if (n <= 300 && body.endsWith("document omitted") && body.indexOf("\n") === -1) return "media"
-  return "text"
+/**
+ * An attachment: its file, its kind from the file name, and its caption: the lines after, or iOS's text
+ * before the marker unless that is the document's own name (and page count), as in
+ * "Resume.pdf • ‎2 pages ‎<attached: 00000047-Resume.pdf>".
+ */
+const attachment = (
+  source: string,
+  file: readonly [number, number] | null,
+  before: readonly [number, number] | null,
+  document: boolean,
+  firstEnd: number,
+  end: number,
+  out: BodyClass
+): void => {
+  out.kind = MEDIA
+  if (file !== null) {
+    out.fileStart = file[0]
+    out.fileEnd = file[1]
+  }
+  const name = file === null ? "" : source.slice(file[0], file[1])
+  out.media = mediaKindCode(document ? "document" : mediaKindOfFile(name))
+  captionAfter(out, firstEnd, end)
+  if (before !== null && before[1] > before[0]) {
+    const text = source.slice(before[0], before[1])
+    const named = documentBeforePages(text) ?? text
+    if (named !== text || name === text || name.endsWith(`-${text}`)) {
+      out.media = mediaKindCode("document")
+    } else if (out.textStart === out.textEnd) {
+      out.textStart = before[0]
+      out.textEnd = before[1]
+    }
+  }
 }
-
-// ---------------------------------------------------------------------------------------------------
-// The parse
-
-/** Authors as written, minus invisible direction marks and the "~ " of unsaved contacts. */

@@ -93,6 +93,6 @@ export const parseChat = (input: string, options: ParseOptions = {}): ParseOutco
     }
   }
 
-  const report = tallyReport(text, shape, pass, { dayFirst, confidence }, warnings)
+  const report = tallyReport(shape, pass, { dayFirst, confidence }, warnings)
   return { _tag: "Parsed", chat: { columns: pass.columns, report } }
 }

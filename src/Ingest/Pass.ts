@@ -1,13 +1,17 @@
-// The pass is one function on purpose: its running state (the open message, the growing columns, the
+// The pass stays whole, one function on purpose: its running state (the open message, the growing columns, the
 // author cache, the date fields) stays in locals of one loop run on every line of a million-line file.
 /**
  * The one pass over a chat's text that makes the message columns, once the header shape is known.
  */
 import type { MessageColumns } from "./Columns.js"
-import { kinds } from "./Columns.js"
+import { systemEventCode } from "./Columns.js"
 import { isBlank } from "./ChatText.js"
-import { digitValue, isDigit, mayStartHeader, pmAt, type Shape } from "./HeaderFormat.js"
-import { editedMarkerAt, kindOf, SYSTEM } from "./MessageKinds.js"
+import * as HeaderFormat from "./HeaderFormat.js"
+import type { Shape } from "./HeaderFormat.js"
+import * as Markers from "./Markers.js"
+import * as MessageKinds from "./MessageKinds.js"
+import { settleDoubts } from "./AuthorDoubts.js"
+import * as Template from "./markers/Template.js"
 import type { WallClock } from "./WallClock.js"
 
 /** Authors as written, minus invisible direction marks and the "~ " of unsaved contacts. */
@@ -22,8 +26,20 @@ const RECENT = 8
 const MAX_SAMPLE = 5
 const SAMPLE_CHARS = 200
 
-const SYSTEM_KIND = kinds.indexOf("system")
-const KIND_CODE = new Map(kinds.map((kind, code) => [kind, code]))
+// Bound once: a transpiled module's import can be a getter call on every use, and these run per message.
+const { digitValue, isDigit, mayStartHeader, pmAt } = HeaderFormat
+const eventOfLineIn = Markers.eventOfLineIn
+const classifyBody = MessageKinds.classifyBody
+const isDirectionMark = Template.isDirectionMark
+const { emptyClass, SYSTEM, TEXT } = MessageKinds
+
+const OTHER_EVENT = systemEventCode("other")
+
+/** The event code of a system line: the table's event, or "other" for a line the table does not know. */
+const eventCodeOf = (source: string, start: number, end: number): number => {
+  const event = eventOfLineIn(source, start, end)
+  return event === null ? OTHER_EVENT : systemEventCode(event)
+}
 
 /** The same wall-clock with day and month exchanged; exact when both are at most 12. */
 export const swapDayMonth = (ms: WallClock): WallClock => {
@@ -122,48 +138,96 @@ export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: bool
   let open = false
   let openBody = 0
   let openHeaderEnd = 0
+  let openLineEnd = 0
   let openAuthor = -1
   let openSentAt = 0
 
-  // Each body is kept as offsets into `text`: dropping a leading U+200E, an edited marker or taking the
-  // whole line of a system event only moves them. The body is still sliced here to be classified, but
-  // that string is short-lived.
+  // Who wrote something that is not an event (a participant), and the messages whose author is in
+  // doubt: an event-shaped line's "author" is kept only when it is a participant, which is known at the end.
+  let spoke = new Uint8Array(64)
+  const suspect: Array<boolean> = []
+  const doubtIndex: Array<number> = []
+  const doubtLineStart: Array<number> = []
+  const doubtEvent: Array<number> = []
+  const body = emptyClass()
+
+  // Each body is kept as offsets into `text`: a caption, a file name, a trimmed edited body or the whole
+  // line of a system event are all slices of it. Only the first line is sliced to be classified.
   const close = (endAt: number): void => {
     let end = endAt
     while (end > openBody && text.charCodeAt(end - 1) === 0x0a) end--
     let start = openBody
     if (end < start) end = start
-    const lrm = text.charCodeAt(start) === 0x200e && end > start
-    if (lrm) start++
-    let kind: number
-    let author = openAuthor
+    const marked = start < end && isDirectionMark(text.charCodeAt(start))
+    if (marked && (text.charCodeAt(start) === 0x200e || text.charCodeAt(start) === 0x200f)) start++
+    const firstEnd = Math.max(start, Math.min(openLineEnd, end))
+    const author = openAuthor
     if (author === -1) {
-      kind = SYSTEM_KIND
+      body.kind = SYSTEM
+      body.media = 0
+      body.event = eventCodeOf(text, start, firstEnd)
+      body.textStart = start
+      body.textEnd = end
+      body.fileStart = 0
+      body.fileEnd = 0
     } else {
-      const body = text.slice(start, end)
-      const named = kindOf(body)
-      kind = KIND_CODE.get(named)!
-      if (named === "text") {
-        // Newer iOS exports write system events with an author (the group or the actor) and a U+200E-led
-        // body; a quote or great length in the "author" means a colon inside a system line.
-        const name = authorNames[author]!
-        if (lrm && SYSTEM.test(body)) kind = SYSTEM_KIND
-        else if ((name.length > 60 || name.includes("\"") || name.includes("“")) && SYSTEM.test(name)) {
-          kind = SYSTEM_KIND
-          author = -1
-          start = openHeaderEnd
+      classifyBody(text, start, firstEnd, end, body)
+      let doubt = false
+      let doubtCode = body.event
+      if (body.kind === SYSTEM) {
+        doubt = true
+        doubtLineStart.push(-1)
+      } else if (marked && body.kind === TEXT) {
+        // iOS gives its system lines an author (the group or the other person) and a direction-mark-led body.
+        const event = eventOfLineIn(text, start, firstEnd)
+        if (event !== null) {
+          body.kind = SYSTEM
+          body.media = 0
+          body.event = systemEventCode(event)
+          body.textStart = start
+          body.textEnd = end
+          body.fileStart = 0
+          body.fileEnd = 0
+          doubt = true
+          doubtCode = body.event
+          doubtLineStart.push(-1)
         }
-      } else if (named === "edited") {
-        const marker = editedMarkerAt(body)
-        if (marker !== -1) end = start + marker
+      }
+      if (!doubt && suspect[author] === true) {
+        // A colon inside an event ("… added you to a group in the community: Name") made its start look
+        // like an author: the whole line is tested.
+        const event = eventOfLineIn(text, openHeaderEnd, firstEnd)
+        if (event !== null) {
+          doubt = true
+          doubtCode = systemEventCode(event)
+          doubtLineStart.push(openHeaderEnd)
+        }
+      }
+      if (doubt) {
+        doubtIndex.push(count)
+        doubtEvent.push(doubtCode)
+      } else {
+        if (author >= spoke.length) {
+          const next = new Uint8Array(Math.max(spoke.length * 2, author + 1))
+          next.set(spoke)
+          spoke = next
+        }
+        spoke[author] = 1
       }
     }
     if (count === capacity) grow()
     sentAtColumn[count] = openSentAt
-    kindColumn[count] = kind
+    kindColumn[count] = body.kind
     authorColumn[count] = author
-    startColumn[count] = start
-    endColumn[count] = end
+    startColumn[count] = body.textStart
+    endColumn[count] = body.textEnd
+    // Fresh columns are zeros, and most messages have no media, event or file: only the rest are written.
+    if (body.media !== 0) mediaKindColumn[count] = body.media
+    if (body.event !== 0) eventColumn[count] = body.event
+    if (body.fileEnd !== 0) {
+      fileStartColumn[count] = body.fileStart
+      fileEndColumn[count] = body.fileEnd
+    }
     count++
   }
 
@@ -253,6 +317,7 @@ export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: bool
         }
         openSentAt = dayMs + (hour * 3600 + fields[4]! * 60 + (hasSeconds ? fields[5]! : 0)) * 1000
         openHeaderEnd = headerEnd
+        openLineEnd = nl
         let colon = text.indexOf(": ", headerEnd)
         openBody = colon + 2
         if (colon === -1 || colon >= nl) {
@@ -283,6 +348,8 @@ export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: bool
                 nameIndex.set(name, known)
               }
               authorIndex.set(raw, known)
+              // A new spelling of an author: when its whole line is an event, its messages are in doubt.
+              if (eventOfLineIn(text, headerEnd, nl) !== null) suspect[known] = true
             }
             id = known
             if (recentRaw.length === RECENT) {
@@ -304,13 +371,26 @@ export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: bool
     pos = nl + 1
   }
   if (open) close(len)
+  const authors = doubtIndex.length === 0
+    ? authorNames
+    : settleDoubts(authorNames, spoke, { doubtIndex, doubtLineStart, doubtEvent }, {
+      count,
+      kind: kindColumn,
+      author: authorColumn,
+      textStart: startColumn,
+      textEnd: endColumn,
+      mediaKind: mediaKindColumn,
+      event: eventColumn,
+      fileStart: fileStartColumn,
+      fileEnd: fileEndColumn
+    })
   return {
     columns: {
       count,
       sentAt: sentAtColumn.subarray(0, count),
       kind: kindColumn.subarray(0, count),
       author: authorColumn.subarray(0, count),
-      authors: authorNames,
+      authors,
       source: text,
       textStart: startColumn.subarray(0, count),
       textEnd: endColumn.subarray(0, count),

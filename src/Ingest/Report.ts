@@ -3,7 +3,7 @@
  * participants, unreadable lines, warnings), camel-cased with wall-clock milliseconds. ReportWire.ts
  * turns it into the API's `ParseReport` through one schema.
  */
-import { kinds } from "./Columns.js"
+import { fileNameAt, kinds, type MessageColumns, mediaKindOf, systemEventOf } from "./Columns.js"
 import { describeFormat, type HeaderShape, type Shape, shapeName } from "./HeaderFormat.js"
 import type { Pass } from "./Pass.js"
 import type { WallClock } from "./WallClock.js"
@@ -29,11 +29,44 @@ export interface ParserReport {
   readonly firstMessageAt: WallClock | null
   readonly lastMessageAt: WallClock | null
   readonly warnings: ReadonlyArray<string>
+  /** Zip exports only: the attachments named by messages, found in the zip or not, by media kind. */
+  readonly attachments?: AttachmentCounts
+}
+
+export interface AttachmentCounts {
+  readonly matched: Readonly<Record<string, number>>
+  readonly unmatched: Readonly<Record<string, number>>
+  /** Files in the zip besides the chat that no message names. */
+  readonly filesWithoutMessage: number
+}
+
+/**
+ * Matches the files of a zip export (their names, without folders) to the messages that name them: counts
+ * by media kind of the attachments found and missing, and the files no message names. The files are not
+ * kept; this only tells the user what the export held.
+ */
+export const matchAttachments = (columns: MessageColumns, files: ReadonlyArray<string>): AttachmentCounts => {
+  const present = new Set(files)
+  const named = new Set<string>()
+  const matched: Record<string, number> = {}
+  const unmatched: Record<string, number> = {}
+  for (let i = 0; i < columns.count; i++) {
+    const name = fileNameAt(columns, i)
+    if (name === null) continue
+    const kind = mediaKindOf(columns.mediaKind[i]!) ?? "unknown"
+    const into = present.has(name) ? matched : unmatched
+    into[kind] = (into[kind] ?? 0) + 1
+    named.add(name)
+  }
+  let filesWithoutMessage = 0
+  for (const file of present) if (!named.has(file)) filesWithoutMessage++
+  return { matched, unmatched, filesWithoutMessage }
 }
 
 const EXPORT_CAPS = [10_000, 40_000]
-const ORIGIN = /encrypted|created|cifrad|verschlüssel|chiffr|criptograf|crittograf|creó|erstellt|créé/i
 const SYSTEM_KIND = kinds.indexOf("system")
+// A chat's first line when the export holds it from its start: the encryption notice or the group's creation.
+const ORIGIN_EVENTS = new Set(["encryption", "created"])
 
 export interface DayOrder {
   readonly dayFirst: boolean
@@ -45,7 +78,6 @@ export interface DayOrder {
  * first and last message times, and the warnings (to those the day/month order already raised).
  */
 export const tallyReport = (
-  text: string,
   shape: Shape,
   pass: Pass,
   order: DayOrder,
@@ -99,8 +131,7 @@ export const tallyReport = (
   // Export cap: WhatsApp exports only the latest 40,000 messages without media, 10,000 with media.
   // Heuristic: the entry count equals a cap, or is within 2% below one while the file does not begin
   // at the chat's origin (the encryption notice or the group's creation).
-  const startsAtOrigin = columns.kind[0] === SYSTEM_KIND &&
-    ORIGIN.test(text.slice(columns.textStart[0]!, columns.textEnd[0]!))
+  const startsAtOrigin = columns.kind[0] === SYSTEM_KIND && ORIGIN_EVENTS.has(systemEventOf(columns.event[0]!) ?? "other")
   const entries = columns.count
   for (const cap of EXPORT_CAPS) {
     if (entries === cap || count === cap || (entries <= cap && entries >= cap * 0.98 && !startsAtOrigin)) {

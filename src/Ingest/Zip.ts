@@ -29,7 +29,13 @@ export interface ZipChat {
   /** The entry's path in the archive. */
   readonly name: string
   readonly bytes: Uint8Array
+  /** The names (without folders) of the archive's other files: the attachments. Not read, only named. */
+  readonly files: ReadonlyArray<string>
 }
+
+/** Whether an entry is a file of the export: not a folder, nor macOS metadata (`__MACOSX/`, `._*`). */
+const isExportFile = (name: string): boolean =>
+  !name.endsWith("/") && !name.startsWith("__MACOSX/") && !baseName(name).startsWith("._")
 
 export interface ZipEntryInfo {
   readonly name: string
@@ -54,11 +60,7 @@ const NAMED_CHAT = /whatsapp/i
  * macOS metadata (`__MACOSX/`, `._*`) are ignored. Null when there is no chat.
  */
 export const pickChatEntry = <E extends ZipEntryInfo>(entries: ReadonlyArray<E>): E | null => {
-  const texts = entries.filter((e) => {
-    if (e.name.endsWith("/") || e.name.startsWith("__MACOSX/")) return false
-    const base = baseName(e.name)
-    return !base.startsWith("._") && base.toLowerCase().endsWith(".txt")
-  })
+  const texts = entries.filter((e) => isExportFile(e.name) && baseName(e.name).toLowerCase().endsWith(".txt"))
   const depth = (e: E): number => e.name.split("/").length
   const byPreference = (a: E, b: E): number => depth(a) - depth(b) || b.uncompressedSize - a.uncompressedSize
   const named = texts.filter((e) => baseName(e.name) === "_chat.txt" || NAMED_CHAT.test(baseName(e.name)))
@@ -159,7 +161,8 @@ export const readChatFromZip = (
               const data = Buffer.concat(chunks, inflated)
               finish(Effect.succeed({
                 name: chosen.name,
-                bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+                bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+                files: entries.filter((e) => e !== chosen && isExportFile(e.name)).map((e) => baseName(e.name))
               }))
             })
           })

@@ -3,7 +3,7 @@
  * (a conversation boundary) and stays within a token budget; when a long conversation is cut by the
  * budget, the next chunk repeats the last messages before the cut so no exchange loses its context.
  */
-import type { MessageKind } from "../Domain/MessageKind.js"
+import type { MediaKind, MessageKind } from "../Domain/MessageKind.js"
 
 export interface ChunkInput {
   readonly id: string
@@ -12,6 +12,8 @@ export interface ChunkInput {
   readonly author: string | null
   readonly text: string
   readonly kind: MessageKind
+  /** Known for media parsed with media kinds, whose text is then a caption (not a placeholder). */
+  readonly media_kind?: MediaKind | null
 }
 
 export interface Chunk {
@@ -43,8 +45,10 @@ const line = (message: ChunkInput): string =>
 const minutesBetween = (a: string, b: string): number =>
   (Date.parse(`${b}Z`) - Date.parse(`${a}Z`)) / 60_000
 
-/** Only what people wrote carries meaning to search: text and edited messages. */
-const searchable = (message: ChunkInput) => message.kind === "text" || message.kind === "edited"
+/** Only what people wrote carries meaning to search: text and edited messages, and media captions. */
+const searchable = (message: ChunkInput) =>
+  message.kind === "text" || message.kind === "edited" ||
+  (message.kind === "media" && message.media_kind != null && message.text !== "")
 
 export const chunkMessages = (messages: ReadonlyArray<ChunkInput>, options: ChunkOptions = {}): Array<Chunk> => {
   const maxTokens = options.maxTokens ?? 512
