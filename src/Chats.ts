@@ -11,13 +11,16 @@ import { IngestConfig } from "./Config.js"
 import { Database, orDatabaseError } from "./Database.js"
 import { ChatAccess, chatNotFound } from "./Chats/Access.js"
 import { ChatHooks } from "./Chats/Hooks.js"
+import { MessageStore } from "./Chats/MessageCopy.js"
+import { probesOf } from "./Chats/Merge.js"
+import { MergeRepo } from "./Chats/MergeRepo.js"
 import { defaultName, fileName, ignoredOptions, type UploadOptions } from "./Chats/UploadOptions.js"
 import { ChatCursor, type ChatRow, MessageCursor } from "./Domain/Chat.js"
 import { limitOf, type PageRequest, toPage } from "./Domain/Pagination.js"
 import { Users } from "./Users.js"
 import { type ChatStatistics, ChatStatisticsSchema } from "./Domain/Statistics.js"
-import { fileNameAt, kinds, mediaKindOf, systemEventOf, textAt } from "./Ingest/Columns.js"
-import type { ParsedExport } from "./Ingest/ParseRequest.js"
+import type { InternalError } from "./Domain/Errors.js"
+import type { ReadExportResult } from "./Ingest/ParseRequest.js"
 import { ParserThreads } from "./Ingest/ParserThreads.js"
 import { wireReport } from "./Ingest/ReportWire.js"
 import { storedWallClock } from "./Ingest/WallClock.js"
@@ -56,8 +59,17 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
     const hooks = yield* ChatHooks
     const config = yield* IngestConfig
     const threads = yield* ParserThreads
+    const messageStore = yield* MessageStore
+    const mergeRepo = yield* MergeRepo
 
-    const store = (upload: Upload, hash: string, parsed: ParsedExport, timeZone: string) =>
+    const store = (
+      upload: Upload,
+      hash: string,
+      parsed: ReadExportResult,
+      timeZone: string,
+      duplicateOf: Option.Option<string>,
+      statistics: Effect.Effect<ChatStatistics, InternalError>
+    ) =>
       Effect.gen(function*() {
         const { columns, report } = parsed
         const inserted = yield* repo.insert({
@@ -69,35 +81,15 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
           messageCount: report.messages,
           firstMessageAt: report.firstMessageAt === null ? null : storedWallClock(report.firstMessageAt),
           lastMessageAt: report.lastMessageAt === null ? null : storedWallClock(report.lastMessageAt),
-          parseReport: wireReport(report),
+          parseReport: Option.match(duplicateOf, {
+            onNone: () => wireReport(report),
+            onSome: (chatId) => ({ ...wireReport(report), possible_duplicate_of: chatId })
+          }),
           timeZone
         })
         if (Option.isNone(inserted)) return inserted
-        const chatId = inserted.value
-        for (let start = 0; start < columns.count; start += config.insertBatchSize) {
-          const end = Math.min(columns.count, start + config.insertBatchSize)
-          const seq: Array<number> = []
-          const sentAt: Array<string> = []
-          const author: Array<string | null> = []
-          const text: Array<string> = []
-          const kind: Array<string> = []
-          const mediaKind: Array<string | null> = []
-          const fileName: Array<string | null> = []
-          const event: Array<string | null> = []
-          for (let i = start; i < end; i++) {
-            const authorIndex = columns.author[i]!
-            seq.push(i)
-            sentAt.push(storedWallClock(columns.sentAt[i]!))
-            author.push(authorIndex < 0 ? null : columns.authors[authorIndex]!)
-            text.push(textAt(columns, i))
-            kind.push(kinds[columns.kind[i]!]!)
-            mediaKind.push(mediaKindOf(columns.mediaKind[i]!))
-            fileName.push(fileNameAt(columns, i))
-            event.push(systemEventOf(columns.event[i]!))
-          }
-          yield* repo.insertMessages(chatId, timeZone, { seq, sentAt, author, text, kind, mediaKind, fileName, event })
-        }
-        yield* repo.insertStats(chatId, parsed.statistics)
+        yield* messageStore.store(inserted.value, timeZone, columns)
+        yield* repo.insertStats(inserted.value, yield* statistics)
         return inserted
       }).pipe(db.transaction, Effect.withSpan("Chats.store", { attributes: { messages: parsed.columns.count } }))
 
@@ -128,17 +120,20 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
           return { chat: yield* detail(existing.value), created: false, ignored }
         }
 
-        const [parseTime, parsed] = yield* threads.parse({
+        const [parseTime, parsed] = yield* threads.read({
           bytes: input.bytes,
           filename: input.filename,
           export: {
             maxBytes: config.maxUploadBytes,
             ...(input.dayFirst === undefined ? {} : { dayFirst: input.dayFirst })
           },
+          // The thread computes them while the messages are being stored.
           statistics: { silenceThresholdMinutes: config.silenceThresholdMinutes }
         }).pipe(Effect.timed)
+        // Another export of a chat already stored shares messages with it: said in the report, to merge instead.
+        const duplicateOf = yield* mergeRepo.overlappingChat(input.userId, probesOf(parsed.columns), 2)
         // Two identical uploads racing: the unique (user, hash) index lets one in; the other reads it.
-        const [storeTime, stored] = yield* Effect.timed(store(input, hash, parsed, timeZone))
+        const [storeTime, stored] = yield* Effect.timed(store(input, hash, parsed, timeZone, duplicateOf, parsed.statistics))
         const chat = yield* Option.match(stored, {
           onSome: (chatId) => repo.find({ userId: input.userId, chatId }),
           onNone: () => repo.findByHash({ userId: input.userId, contentHash: hash })
@@ -221,6 +216,13 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
         }
       }).pipe(orDatabaseError, Effect.withSpan("Chats.publicStats"))
 
+    /**
+     * When a shared chat last changed (its row: rename, sharing; its statistics), read in one cheap query
+     * before a public page is served from a cache; none when it is not shared, missing or deleted.
+     */
+    const sharedVersion = (chatId: string) =>
+      repo.sharedVersion(chatId).pipe(orDatabaseError, Effect.withSpan("Chats.sharedVersion"))
+
     /** Gone from every read at once; the purge job hard-deletes its content. */
     const remove = (userId: string, chatId: string) =>
       Effect.gen(function*() {
@@ -229,7 +231,7 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
         return { id: chatId, deleted: true as const }
       }).pipe(db.transaction, Effect.withSpan("Chats.remove", { attributes: { chatId } }))
 
-    return { upload, list, get, messages, rename, setSharing, remove, publicStats } as const
+    return { upload, list, get, messages, rename, setSharing, remove, publicStats, sharedVersion } as const
   }),
-  dependencies: [ChatsRepo.Default, ChatAccess.Default, Users.Default, Jobs.Default, ParserThreads.Default]
+  dependencies: [ChatsRepo.Default, ChatAccess.Default, Users.Default, Jobs.Default, ParserThreads.Default, MessageStore.Default, MergeRepo.Default]
 }) {}

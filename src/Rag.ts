@@ -151,7 +151,8 @@ export class Rag extends Effect.Service<Rag>()("chatsight/Rag", {
       Effect.gen(function*() {
         yield* access.owned(userId, chatId)
         const counts = yield* chunks.chunkCount(chatId, llm.embedder)
-        const job = yield* jobs.statusByKey(embedJobKey(chatId, llm.embedder))
+        // The newest embedding job of the chat: after a merge, the merge's own job (`…:merge:<id>`).
+        const job = yield* jobs.latestStatusByKey(embedJobKey(chatId, llm.embedder))
         const status = Option.match(job, {
           onNone: (): VectorStatus["status"] => "pending",
           onSome: (j): VectorStatus["status"] =>

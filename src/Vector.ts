@@ -74,6 +74,8 @@ export interface VectorStore {
    * configured embedder, those of the previous one are dead weight.
    */
   readonly retainEmbedder: (chatId: string, embedder: string) => Effect.Effect<void, VectorError>
+  /** Removes the vectors of some chunks of a chat (chunks a merge replaced). */
+  readonly deleteChunks: (chatId: string, chunkIds: ReadonlyArray<string>) => Effect.Effect<void, VectorError>
   /** Removes every vector of a user (account erasure). */
   readonly deleteUser: (userId: string) => Effect.Effect<void, VectorError>
   readonly health: Effect.Effect<{ readonly status: "up" | "down"; readonly backend: "postgres" | "qdrant" | "memory" }>

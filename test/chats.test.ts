@@ -442,7 +442,10 @@ layer(AppWithWorker, { excludeTestServices: true })("chats", (it) => {
         sent_at: "2021-02-03T09:02:00",
         author: "Mira Okafor",
         text: "Morning all!\nSeeds arrive Friday.\n\nBring gloves.",
-        kind: "text"
+        kind: "text",
+        media_kind: null,
+        file_name: null,
+        event: null
       })
       expect(all.data[0]).toMatchObject({ author: null, kind: "system", sent_at: "2021-02-03T09:00:00" })
       expect(all.data[7]?.text).toBe("I do. Meeting notes: [05/02/21, 10:00:00] sort the compost")

@@ -4,6 +4,7 @@
  * the old ones serve until the new set is complete, and are removed then. On pgvector and on Qdrant
  * (where each size has its own collection).
  */
+import { Database as DatabaseService } from "../src/Database.js"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
@@ -91,7 +92,7 @@ const embedWith = (llm: Layer.Layer<Llm>, chatId: string, embedder: string) =>
     Effect.provide(Layer.mergeAll(ChunksRepo.Default, ChatAccess.Default).pipe(Layer.provideMerge(llm)))
   )
 
-const switches = (name: string, store: Layer.Layer<Vector | SqlClient.SqlClient | QdrantDouble, unknown>) =>
+const switches = (name: string, store: Layer.Layer<Vector | SqlClient.SqlClient | DatabaseService | QdrantDouble, unknown>) =>
   layer(store, { excludeTestServices: true, timeout: "120 seconds" })(`switching embedders on ${name}`, (it) => {
     it.effect("the chat is queued again, re-embedded at 512, and its 768 vectors go only once the new ones are complete", () =>
       Effect.gen(function*() {

@@ -153,13 +153,28 @@ describe("computeStatistics", () => {
     expect(() => computeStatistics(messages, { stopwordLanguages: ["xx"] })).toThrow(RangeError)
   })
 
-  it("strips every edited marker the parser knows, in each language, before counting words", () => {
+  it("strips every edited marker of the markers table, in each language, before counting words", () => {
     const stats = computeStatistics(chat(
-      ["2024-03-05 09:00:00", "Ana", "Guten Morgen <Nachricht bearbeitet>", "edited"],
-      ["2024-03-05 09:01:00", "Ana", "Bonjour \u200E<Ce message a été modifié.>", "edited"],
-      ["2024-03-05 09:02:00", "Ana", "Goedemorgen <Dit bericht is bewerkt>", "edited"]
+      ["2024-03-05 09:00:00", "Ana", "Guten Morgen \u200E<Diese Nachricht wurde bearbeitet.>", "edited"],
+      ["2024-03-05 09:01:00", "Ana", "Buenos días <Se editó este mensaje.>", "edited"],
+      ["2024-03-05 09:02:00", "Ana", "Morning <This message was edited>", "edited"]
     ))
-    expect(person(stats, "Ana")).toMatchObject({ words: 4, edited: 3 })
+    expect(person(stats, "Ana")).toMatchObject({ words: 5, edited: 3 })
+  })
+
+  it("counts media by kind and a caption's words, never a file name nor a placeholder", () => {
+    const stats = computeStatistics([
+      // parsed with media kinds: the text is the caption (empty when none), counted like any writing
+      { seq: 0, sentAt: at("2024-03-05 09:00:00"), author: "Ana", text: "our trip", kind: "media", mediaKind: "video", fileName: "VID-20240305-WA0001.mp4" },
+      { seq: 1, sentAt: at("2024-03-05 09:01:00"), author: "Ana", text: "", kind: "media", mediaKind: "image", fileName: "IMG-20240305-WA0002.jpg" },
+      { seq: 2, sentAt: at("2024-03-05 09:02:00"), author: "Ben", text: "", kind: "media", mediaKind: "image" },
+      // stored before media kinds were kept: the text is a placeholder, not counted
+      { seq: 3, sentAt: at("2024-03-05 09:03:00"), author: "Ben", text: "<Media omitted>", kind: "media" }
+    ])
+    expect(stats.totals).toMatchObject({ media: 4, words: 2, media_by_kind: { video: 1, image: 2 } })
+    expect(person(stats, "Ana")).toMatchObject({ media: 2, words: 2, media_by_kind: { video: 1, image: 1 } })
+    expect(person(stats, "Ben")).toMatchObject({ media: 2, words: 0, media_by_kind: { image: 1 } })
+    expect(stats.totals.top_words.map((w) => w.word)).toEqual(["trip"])
   })
 
   it("buckets activity by weekday (0 = Monday) and hour, per chat and per participant, and lists active days", () => {
@@ -321,7 +336,7 @@ describe("computeStatistics", () => {
         double_texts: 0,
         top_emoji: [],
         top_words: [],
-        activity: { by_weekday: zeros(7), by_hour: zeros(24) }
+        activity: { by_weekday: zeros(7), by_hour: zeros(24), by_weekday_hour: Array.from({ length: 7 }, () => zeros(24)) }
       })
       expect(stats.participants).toEqual([])
       expect(stats.timeline).toEqual([])

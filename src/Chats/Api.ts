@@ -15,7 +15,7 @@ import {
   UploadFields,
   WallClockText
 } from "../Domain/Chat.js"
-import { httpError, NotFound, UnsupportedExport } from "../Domain/Errors.js"
+import { Conflict, httpError, LockTimeout, NotFound, UnsupportedExport } from "../Domain/Errors.js"
 import { Page, PageParams } from "../Domain/Pagination.js"
 import { ChatStatisticsSchema } from "../Domain/Statistics.js"
 
@@ -77,6 +77,33 @@ const UploadForm = HttpApiSchema.MultipartStream(
 
 const chatPath = Schema.Struct({ chat_id: ChatId })
 
+/** The text fields of an import beside its file. */
+export const ImportFields = Schema.Struct({
+  day_first: UploadFields.fields.day_first,
+  force: Schema.optional(Schema.BooleanFromString).annotations({
+    description: "`true` merges an export that shares no message with the chat (otherwise 409)"
+  })
+})
+
+// Streamed like an upload: the handler reads the parts itself and decodes the text fields with `ImportFields`.
+const ImportForm = HttpApiSchema.MultipartStream(
+  Schema.Struct({
+    file: Multipart.SingleFileSchema.annotations({ description: "a newer (or older) .txt or .zip export of the same chat" }),
+    ...ImportFields.fields
+  })
+)
+
+/** What merging an export found, and the chat as it is now. */
+export const MergedChat = Schema.Struct({
+  /** Messages of the export the chat did not hold: stored, in file order. */
+  new_messages: Schema.Int,
+  /** Messages of the export the chat already held. */
+  overlapping: Schema.Int,
+  /** Messages the chat already held in another version (edited or deleted since); the stored version is kept. */
+  conflicting: Schema.Int,
+  chat: ChatDetail
+}).annotations({ identifier: "MergedChat" })
+
 export class ChatsApi extends HttpApiGroup.make("chats")
   .add(
     HttpApiEndpoint.post("upload", "/api/chats/upload")
@@ -87,6 +114,21 @@ export class ChatsApi extends HttpApiGroup.make("chats")
       .addError(httpError(UnsupportedExport))
       .addError(httpError(NotFound))
       .annotate(OpenApi.Description, "Upload a WhatsApp export (multipart field `file`). 201 with the new chat, its parse report and statistics; 200 with the stored chat when this user already uploaded the identical file.")
+  )
+  .add(
+    HttpApiEndpoint.post("import", "/api/chats/:chat_id/imports")
+      .middleware(UploadRateLimit)
+      .setPath(chatPath)
+      .setPayload(ImportForm)
+      .addSuccess(MergedChat)
+      .addError(httpError(UnsupportedExport))
+      .addError(httpError(NotFound))
+      .addError(httpError(Conflict))
+      .addError(httpError(LockTimeout))
+      .annotate(
+        OpenApi.Description,
+        "Merge a newer (or older) export of this chat (multipart field `file`): messages already stored are recognised, only new ones are added in file order, statistics are recomputed and the new chunks embedded. 409 when the export shares no message with the chat, unless `force=true`."
+      )
   )
   .add(HttpApiEndpoint.get("list", "/api/chats").setUrlParams(PageParams(ChatCursor)).addSuccess(Page(ChatSummary, ChatCursor)))
   .add(HttpApiEndpoint.get("get", "/api/chats/:chat_id").setPath(chatPath).addSuccess(ChatDetail).addError(httpError(NotFound)))

@@ -8,6 +8,8 @@ import type { DatabaseError } from "../Domain/Errors.js"
 export interface StoredChat {
   readonly chatId: string
   readonly userId: string
+  /** Set when new messages were merged into a chat already stored (its work is enqueued anew): names that merge. */
+  readonly mergeId?: string | undefined
 }
 
 /** Runs after the chat is committed; it should only enqueue durable work, not do it. */

@@ -9,10 +9,13 @@ import { UploadFields } from "../Domain/Chat.js"
 import { ignoredNotice } from "./UploadOptions.js"
 import { ValidationError } from "../Domain/Errors.js"
 import { readUploadForm } from "./UploadForm.js"
+import { ImportFields } from "./Api.js"
+import { ChatImports } from "./Imports.js"
 
 export const HttpChatsLive = HttpApiBuilder.group(Api, "chats", (handlers) =>
   Effect.gen(function*() {
     const chats = yield* Chats
+    const imports = yield* ChatImports
     const { maxUploadBytes } = yield* IngestConfig
     return handlers
       // The body is read here (see UploadForm.ts), not through the contract's part stream.
@@ -44,6 +47,27 @@ export const HttpChatsLive = HttpApiBuilder.group(Api, "chats", (handlers) =>
             ? { ...chat, created: true as const }
             : { ...chat, created: false as const, ignored_options: ignored, notice: ignoredNotice(chat.id, ignored) }
         }))
+      .handle("import", ({ path }) =>
+        Effect.gen(function*() {
+          const user = yield* CurrentUser
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const form = yield* readUploadForm(request, maxUploadBytes)
+          if (Option.isNone(form.file)) {
+            return yield* new ValidationError({ message: "file: attach the export as a file in the field named file" })
+          }
+          const fields = yield* Schema.decodeUnknown(ImportFields)(Object.fromEntries(form.fields)).pipe(
+            Effect.catchTag("ParseError", HttpApiError.HttpApiDecodeError.refailParseError)
+          )
+          const merged = yield* imports.merge({
+            userId: user.sub,
+            chatId: path.chat_id,
+            filename: form.file.value.name,
+            bytes: form.file.value.bytes,
+            dayFirst: fields.day_first,
+            force: fields.force ?? false
+          })
+          return { new_messages: merged.added, overlapping: merged.overlapping, conflicting: merged.conflicting, chat: merged.chat }
+        }))
       .handle("list", ({ urlParams }) => Effect.flatMap(CurrentUser, (user) => chats.list(user.sub, urlParams)))
       .handle("get", ({ path }) => Effect.flatMap(CurrentUser, (user) => chats.get(user.sub, path.chat_id)))
       .handle("messages", ({ path, urlParams }) =>
@@ -61,7 +85,7 @@ export const HttpChatsLive = HttpApiBuilder.group(Api, "chats", (handlers) =>
       .handle("delete", ({ path }) =>
         Effect.flatMap(CurrentUser, (user) => chats.remove(user.sub, path.chat_id)))
       .handle("publicStats", ({ path }) => chats.publicStats(path.chat_id))
-  })).pipe(Layer.provide(Chats.Default))
+  })).pipe(Layer.provide([Chats.Default, ChatImports.Default]))
 
 /** A date bound as a wall-clock time: a bare date takes the start or the end of its day. */
 const bound = (value: string, timeOfDay: string) =>

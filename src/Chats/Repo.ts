@@ -148,7 +148,8 @@ export class ChatsRepo extends Effect.Service<ChatsRepo>()("chatsight/ChatsRepo"
         if (request.text !== undefined) conditions.push(sql`text ILIKE ${`%${escapeLike(request.text)}%`}`)
         if (request.from !== undefined) conditions.push(sql`sent_at_local >= ${request.from}::timestamp`)
         if (request.to !== undefined) conditions.push(sql`sent_at_local <= ${request.to}::timestamp`)
-        return sql`SELECT id::text AS id, seq, ${sql.literal(wallClockSql("sent_at_local"))} AS sent_at, author, text, kind
+        return sql`SELECT id::text AS id, seq, ${sql.literal(wallClockSql("sent_at_local"))} AS sent_at, author, text, kind,
+                          media_kind, file_name, event
                    FROM messages WHERE ${sql.and(conditions)} ORDER BY seq LIMIT ${request.limit + 1}`
       }
     })
@@ -189,6 +190,13 @@ export class ChatsRepo extends Effect.Service<ChatsRepo>()("chatsight/ChatsRepo"
       Result: ChatRow,
       execute: (chatId) => sql`SELECT ${columns} FROM active_chats WHERE id = ${chatId}::uuid AND is_shared`
     })
+
+    /** What a shared chat's public page is drawn from changed when one of these did; none unless shared. */
+    const sharedVersion = (chatId: string) =>
+      sql<{ updated_at: string; computed_at: string | null }>`
+        SELECT c.updated_at::text AS updated_at, s.computed_at::text AS computed_at
+        FROM active_chats c LEFT JOIN chat_stats s ON s.chat_id = c.id
+        WHERE c.id = ${chatId}::uuid AND c.is_shared`.pipe(Effect.map((rows) => Option.fromNullable(rows[0])))
 
     /** Hard-deletes a soft-deleted chat; messages, statistics, chunks, insights and conversations cascade. */
     /** What a deleted chat still holds, counted before the purge removes it; none unless it is a deleted chat. */
@@ -243,6 +251,7 @@ export class ChatsRepo extends Effect.Service<ChatsRepo>()("chatsight/ChatsRepo"
       setSharing,
       softDelete,
       findShared,
+      sharedVersion,
       ownerOf,
       contentCounts,
       expireUntouched,

@@ -1,6 +1,6 @@
 /** Chats as shown to their owner: the stored chat, its parse report, and its messages. */
 import { Schema } from "effect"
-import { messageKinds } from "./MessageKind.js"
+import { mediaKinds, messageKinds, systemEvents } from "./MessageKind.js"
 import { OpaqueCursor, SequenceCursor } from "./Pagination.js"
 
 /** Whether `YYYY-MM-DD[THH:MM[:SS]]` names a real date and time (no 30 February, no 25 o'clock). */
@@ -26,6 +26,17 @@ export const WallClockText = Schema.String.pipe(
 
 export const ChatId = Schema.UUID.annotations({ description: "A chat id" })
 
+/** What a zip export held besides the chat: its files matched to the messages that name them. */
+export const AttachmentReport = Schema.Struct({
+  matched: Schema.Record({ key: Schema.String, value: Schema.Int }).annotations({
+    description: "attachments named by a message and present in the zip, by media kind"
+  }),
+  unmatched: Schema.Record({ key: Schema.String, value: Schema.Int }).annotations({
+    description: "attachments named by a message but missing from the zip, by media kind"
+  }),
+  files_without_message: Schema.Int.annotations({ description: "files in the zip that no message names" })
+}).annotations({ identifier: "AttachmentReport" })
+
 export const ParseReport = Schema.Struct({
   format: Schema.String,
   shape: Schema.String,
@@ -41,7 +52,10 @@ export const ParseReport = Schema.Struct({
   unreadable_samples: Schema.Array(Schema.String),
   first_message_at: Schema.NullOr(WallClockText),
   last_message_at: Schema.NullOr(WallClockText),
-  warnings: Schema.Array(Schema.String)
+  warnings: Schema.Array(Schema.String),
+  attachments: Schema.optional(AttachmentReport),
+  /** A chat of this user the upload overlaps: probably an earlier export of it, to merge into (POST /api/chats/{id}/imports). */
+  possible_duplicate_of: Schema.optional(Schema.String)
 }).annotations({ identifier: "ParseReport" })
 export type ParseReport = typeof ParseReport.Type
 
@@ -73,14 +87,29 @@ export type ChatRow = typeof ChatRow.Type
 
 
 export const MessageKind = Schema.Literal(...messageKinds)
+export const MediaKind = Schema.Literal(...mediaKinds).annotations({
+  identifier: "MediaKind",
+  description: "what a media message carries; `unknown` is Android's \"<Media omitted>\", which does not say"
+})
+export type MediaKind = typeof MediaKind.Type
+export const SystemEvent = Schema.Literal(...systemEvents).annotations({
+  identifier: "SystemEvent",
+  description: "which system event a system message records; `other` for one the markers table does not know"
+})
+export type SystemEvent = typeof SystemEvent.Type
 
 export const Message = Schema.Struct({
   id: Schema.String,
   seq: Schema.Int,
   sent_at: WallClockText,
   author: Schema.NullOr(Schema.String),
-  text: Schema.String,
-  kind: MessageKind
+  text: Schema.String.annotations({ description: "the body; for a media message its caption (empty when none)" }),
+  kind: MessageKind,
+  media_kind: Schema.NullOr(MediaKind).annotations({
+    description: "media messages only; null otherwise and for messages stored before media kinds were kept"
+  }),
+  file_name: Schema.NullOr(Schema.String).annotations({ description: "the attachment's file name, when the export names one" }),
+  event: Schema.NullOr(SystemEvent).annotations({ description: "system messages only; null otherwise" })
 }).annotations({ identifier: "Message" })
 export type Message = typeof Message.Type
 

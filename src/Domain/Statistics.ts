@@ -22,8 +22,18 @@ const Activity = Schema.Struct({
   by_weekday: Schema.Array(Count).annotations({
     description: "7 counts of messages by weekday of the written date: index 0 = Monday ... 6 = Sunday"
   }),
-  by_hour: Schema.Array(Count).annotations({ description: "24 counts of messages by written hour: index 0 ... 23" })
+  by_hour: Schema.Array(Count).annotations({ description: "24 counts of messages by written hour: index 0 ... 23" }),
+  by_weekday_hour: Schema.optional(Schema.Array(Schema.Array(Count))).annotations({
+    description: "the chat's totals only: 7 rows (0 = Monday ... 6 = Sunday) of 24 counts by written hour; " +
+      "absent in statistics computed before it existed"
+  })
 }).annotations({ identifier: "Activity" })
+
+const ResponseTimeBucket = Schema.Struct({
+  from_seconds: Schema.Number,
+  to_seconds: Schema.NullOr(Schema.Number).annotations({ description: "exclusive; null for the last bucket" }),
+  count: Count
+}).annotations({ identifier: "ResponseTimeBucket" })
 
 const Percentiles = Schema.Struct({
   count: Count.annotations({ description: "number of samples" }),
@@ -43,12 +53,19 @@ const ResponseTimes = Schema.Struct({
 
 const counters = {
   messages: Count.annotations({ description: "messages of any kind but system events (text, media, deleted, edited)" }),
-  words: Count.annotations({ description: "whitespace-separated runs in the bodies of text and edited messages" }),
+  words: Count.annotations({
+    description: "whitespace-separated runs in the bodies of text and edited messages and in media captions " +
+      "(never a file name or placeholder)"
+  }),
   characters: Count.annotations({
     description: "user-perceived characters (grapheme clusters: an emoji family or a flag is one) in the bodies " +
       "of text and edited messages, spaces and line breaks included"
   }),
   media: Count,
+  media_by_kind: Schema.optional(Schema.Record({ key: Schema.String, value: Count })).annotations({
+    description: "media messages by what they carry (image, video, audio, voice, sticker, gif, document, contact, " +
+      "location, poll, view_once, unknown); only kinds seen; absent in statistics computed before it existed"
+  }),
   links: Count.annotations({ description: "http://, https:// and www. addresses in text and edited bodies" }),
   deleted: Count,
   edited: Count
@@ -62,7 +79,11 @@ const ParticipantStatistics = Schema.Struct({
   top_emoji: Schema.Array(EmojiCount),
   top_words: Schema.Array(WordCount),
   activity: Activity,
-  response_times: ResponseTimes
+  response_times: ResponseTimes,
+  response_time_buckets: Schema.optional(Schema.Array(ResponseTimeBucket)).annotations({
+    description: "every answer (replies and restarts) by its time: under 1 minute, 5, 15, 60 minutes, 6 hours, " +
+      "a day, and more; absent in statistics computed before it existed"
+  })
 }).annotations({ identifier: "ParticipantStatistics" })
 
 const Totals = Schema.Struct({
@@ -98,3 +119,4 @@ export const ChatStatisticsSchema = Schema.Struct({
 export interface ChatStatistics extends Schema.Schema.Type<typeof ChatStatisticsSchema> {}
 export type ParticipantStatistics = typeof ParticipantStatistics.Type
 export type ResponseTimePercentiles = typeof Percentiles.Type
+export type ResponseTimeBucket = typeof ResponseTimeBucket.Type

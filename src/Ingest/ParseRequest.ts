@@ -33,6 +33,20 @@ const MessageColumnsSchema: Schema.Schema<MessageColumns> = Schema.Struct({
   fileEnd: column((u): u is Uint32Array<ArrayBuffer> => u instanceof Uint32Array && ownsBuffer(u), "FileEndColumn")
 })
 
+/** Columns whose arrays are copies in buffers of their own, to be moved to a thread. */
+export const ownColumns = (columns: MessageColumns): MessageColumns => ({
+  ...columns,
+  sentAt: columns.sentAt.slice(),
+  kind: columns.kind.slice(),
+  author: columns.author.slice(),
+  textStart: columns.textStart.slice(),
+  textEnd: columns.textEnd.slice(),
+  mediaKind: columns.mediaKind.slice(),
+  event: columns.event.slice(),
+  fileStart: columns.fileStart.slice(),
+  fileEnd: columns.fileEnd.slice()
+})
+
 export const ExportToParse = Schema.Struct({
   /** Transferred to the thread: the caller's buffer is unusable afterwards, so it must be one of its own. */
   bytes: Transferable.Uint8Array,
@@ -55,6 +69,33 @@ export class ParseExport extends Schema.TaggedRequest<ParseExport>()("ParseExpor
   failure: Schema.Union(UnsupportedExport, PayloadTooLarge)
 }) {}
 
+/** An export read into its report and columns: the first answer of `ReadExport`. */
+export const ReadExportResult = Schema.TaggedStruct("Read", { report: ParserReportSchema, columns: MessageColumnsSchema })
+export interface ReadExportResult extends Schema.Schema.Type<typeof ReadExportResult> {}
+
+/** Its statistics: the second answer, computed after the columns went back so the server stores meanwhile. */
+export const ReadExportStatistics = Schema.TaggedStruct("Statistics", { statistics: ChatStatisticsSchema })
+
+/**
+ * An export read on a thread, answered twice: its report and columns as soon as they are read (the
+ * server starts storing the messages), then its statistics.
+ */
+export class ReadExport extends Schema.TaggedRequest<ReadExport>()("ReadExport", {
+  payload: ExportToParse.fields,
+  success: Schema.Union(ReadExportResult, ReadExportStatistics),
+  failure: Schema.Union(UnsupportedExport, PayloadTooLarge)
+}) {}
+
+/**
+ * The statistics of messages already in columns (an export just read, or a chat merged from several),
+ * so the server can store the messages while a thread computes them. The columns sent are moved.
+ */
+export class ComputeStatistics extends Schema.TaggedRequest<ComputeStatistics>()("ComputeStatistics", {
+  payload: { columns: MessageColumnsSchema, statistics: StatisticsOptions },
+  success: ChatStatisticsSchema,
+  failure: Schema.Never
+}) {}
+
 /** Every request a parsing thread serves. */
-export const ParserRequest = Schema.Union(ParseExport)
+export const ParserRequest = Schema.Union(ParseExport, ReadExport, ComputeStatistics)
 export type ParserRequest = typeof ParserRequest.Type

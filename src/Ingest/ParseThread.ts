@@ -3,11 +3,19 @@
  * server's event loop keeps serving. It stays up between uploads, so its start-up is paid once.
  */
 import * as WorkerRunner from "@effect/platform/WorkerRunner"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import { columnSource } from "./Columns.js"
 import { readExport } from "./Export.js"
-import type { ParseExport, ParsedExport } from "./ParseRequest.js"
-import { ParserRequest } from "./ParseRequest.js"
+import {
+  type ComputeStatistics,
+  ownColumns,
+  type ParseExport,
+  type ParsedExport,
+  ParserRequest,
+  type ReadExport,
+  type ReadExportResult,
+  type ReadExportStatistics
+} from "./ParseRequest.js"
 import { computeStatistics } from "./Statistics.js"
 import { serveThread } from "../Threads.js"
 
@@ -18,4 +26,21 @@ const parseExport = (request: ParseExport) =>
     columns: chat.columns
   }))
 
-serveThread(WorkerRunner.layerSerialized(ParserRequest, { ParseExport: parseExport }))
+serveThread(WorkerRunner.layerSerialized(ParserRequest, {
+  ParseExport: parseExport,
+  // The columns leave as copies (moved, so the copy is the only cost): the thread keeps its own to count.
+  ReadExport: (request: ReadExport) =>
+    Stream.unwrap(Effect.map(readExport(request.bytes, request.filename, request.export), (chat) =>
+      Stream.make<Array<ReadExportResult | typeof ReadExportStatistics.Type>>({
+        _tag: "Read",
+        report: chat.report,
+        columns: ownColumns(chat.columns)
+      }).pipe(
+        Stream.concat(Stream.sync(() => ({
+          _tag: "Statistics" as const,
+          statistics: computeStatistics(columnSource(chat.columns), request.statistics)
+        })))
+      ))),
+  ComputeStatistics: (request: ComputeStatistics) =>
+    Effect.sync(() => computeStatistics(columnSource(request.columns), request.statistics))
+}))

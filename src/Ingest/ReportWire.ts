@@ -3,7 +3,7 @@
  * `ParseReport` (the Type side) by one schema, so the two shapes cannot drift apart.
  */
 import { Schema } from "effect"
-import { ParseReport, WallClockText } from "../Domain/Chat.js"
+import { AttachmentReport, ParseReport, WallClockText } from "../Domain/Chat.js"
 import { headerShapes } from "./HeaderFormat.js"
 import { dayFirstConfidences, type ParserReport } from "./Report.js"
 import { parseWallClock, wireWallClock } from "./WallClock.js"
@@ -15,7 +15,8 @@ const WallClockFromMillis = Schema.transform(Schema.Number, WallClockText, {
 })
 
 const WireReportFromParser = Schema.Struct({
-  ...ParseReport.fields,
+  // What the parser cannot know (another chat it overlaps) is added by the server.
+  ...ParseReport.omit("possible_duplicate_of").fields,
   shape: Schema.Literal(...headerShapes),
   day_first: Schema.propertySignature(ParseReport.fields.day_first).pipe(Schema.fromKey("dayFirst")),
   day_first_confidence: Schema.propertySignature(Schema.Literal(...dayFirstConfidences)).pipe(
@@ -27,7 +28,13 @@ const WireReportFromParser = Schema.Struct({
     Schema.fromKey("unreadableSamples")
   ),
   first_message_at: Schema.propertySignature(Schema.NullOr(WallClockFromMillis)).pipe(Schema.fromKey("firstMessageAt")),
-  last_message_at: Schema.propertySignature(Schema.NullOr(WallClockFromMillis)).pipe(Schema.fromKey("lastMessageAt"))
+  last_message_at: Schema.propertySignature(Schema.NullOr(WallClockFromMillis)).pipe(Schema.fromKey("lastMessageAt")),
+  attachments: Schema.optional(Schema.Struct({
+    ...AttachmentReport.fields,
+    files_without_message: Schema.propertySignature(AttachmentReport.fields.files_without_message).pipe(
+      Schema.fromKey("filesWithoutMessage")
+    )
+  }))
 })
 
 /** The parser's report as it crosses from the parsing thread (checked to be the parser's own type). */

@@ -5,10 +5,12 @@
  */
 import { Schema } from "effect"
 import stopwords from "stopwords-iso/stopwords-iso.json" with { type: "json" }
+import { type MediaKind, mediaKinds } from "../Domain/MessageKind.js"
 import type { ChatStatistics, ParticipantStatistics, ResponseTimePercentiles } from "../Domain/Statistics.js"
 import { type BodyCounts, measureBody } from "./BodyScan.js"
 import { arraySource, type MessageSource, type ParsedMessage } from "./Messages.js"
-import { editedMarkerAt } from "./MessageKinds.js"
+import { withChartStatistics } from "./ChartStatistics.js"
+import { editedMarkerAt } from "./Markers.js"
 import { wireDate, wireWallClock } from "./WallClock.js"
 
 /**
@@ -43,8 +45,10 @@ export type StatisticsOptions = typeof StatisticsOptions.Type
  * - Times are the wall-clock fields written in the export (`getUTC*` of `sentAt`); a *gap* is the
  *   time between a message and the message before it; a negative gap (a clock that went back) is 0.
  * - *Words*, *characters*, *links*, *emoji* and *top words* read the bodies of "text" and "edited"
- *   messages only (a media or deleted body is a marker, not something written); an edited body loses
- *   its trailing "<This message was edited>" marker first.
+ *   messages and the captions of media messages whose media kind is known (a media body parsed before
+ *   media kinds were kept, or a deleted body, is a marker, not something written); an edited body loses
+ *   its trailing "<This message was edited>" marker first. A file name or placeholder is never read.
+ * - *Media by kind*: media messages by what they carry, when known (Markers.ts reads it from the export).
  * - *Characters* are grapheme clusters, counted in the same scan without `Intl.Segmenter` (too slow
  *   for every body): code points minus those that join the one before (combining marks, variation
  *   selectors, skin-tone modifiers, zero-width joiners and the pictograph they join, tag characters,
@@ -73,6 +77,11 @@ export type StatisticsOptions = typeof StatisticsOptions.Type
 export const computeStatistics = (
   input: MessageSource | ReadonlyArray<ParsedMessage>,
   options: StatisticsOptions = {}
+): ChatStatistics => withChartStatistics(input, countStatistics(input, options))
+
+const countStatistics = (
+  input: MessageSource | ReadonlyArray<ParsedMessage>,
+  options: StatisticsOptions
 ): ChatStatistics => {
   const messages = isMessageArray(input) ? arraySource(input) : input
   const silenceMinutes = options.silenceThresholdMinutes ?? 240
@@ -115,9 +124,17 @@ export const computeStatistics = (
     }
     acc.messages++
     switch (kind) {
-      case "media":
+      case "media": {
         acc.media++
+        // Known only for messages parsed with the markers table; their text is the caption, never a
+        // placeholder or a file name, so it is counted like any other writing.
+        const mediaKind = messages.mediaKind?.(i) ?? null
+        if (mediaKind !== null) {
+          acc.mediaByKind.set(mediaKind, (acc.mediaByKind.get(mediaKind) ?? 0) + 1)
+          measureBody(acc, messages.text(i), stop)
+        }
         break
+      }
       case "deleted":
         acc.deleted++
         break
@@ -173,6 +190,7 @@ export const computeStatistics = (
     words: acc.words,
     characters: acc.characters,
     media: acc.media,
+    ...mediaByKind([acc]),
     links: acc.links,
     deleted: acc.deleted,
     edited: acc.edited,
@@ -214,6 +232,7 @@ export const computeStatistics = (
       words: sum((acc) => acc.words),
       characters: sum((acc) => acc.characters),
       media: sum((acc) => acc.media),
+      ...mediaByKind(accumulators),
       links: sum((acc) => acc.links),
       deleted: sum((acc) => acc.deleted),
       edited: sum((acc) => acc.edited),
@@ -256,9 +275,25 @@ class Accumulator implements BodyCounts {
   readonly byHour = new Uint32Array(24)
   readonly emoji = new Map<string, number>()
   readonly wordCounts = new Map<string, number>()
+  readonly mediaByKind = new Map<MediaKind, number>()
   readonly replies: Array<number> = []
   readonly restarts: Array<number> = []
   constructor(readonly name: string, readonly order: number) {}
+}
+
+/** `media_by_kind` over some participants, in `mediaKinds` order; absent when no media kind is known. */
+const mediaByKind = (accs: ReadonlyArray<Accumulator>): { media_by_kind?: Record<string, number> } => {
+  const counts: Record<string, number> = {}
+  let any = false
+  for (const kind of mediaKinds) {
+    let n = 0
+    for (const acc of accs) n += acc.mediaByKind.get(kind) ?? 0
+    if (n > 0) {
+      counts[kind] = n
+      any = true
+    }
+  }
+  return any ? { media_by_kind: counts } : {}
 }
 
 const stripEditedMarker = (text: string): string => {

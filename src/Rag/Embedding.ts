@@ -1,8 +1,8 @@
 /**
  * The embedding job: chunks a chat, stores the chunks once, then embeds and stores their vectors in
  * batches, recording progress, then removes what an earlier embedder left of the chat. Idempotent: a
- * re-run (after a crash or a redeploy) skips the chunks already stored and embeds only those without a
- * vector, so nothing is duplicated.
+ * re-run (after a crash or a redeploy) keeps the chunks already stored and embeds only those without a
+ * vector, so nothing is duplicated; after a merge it replaces only the chunks the new messages changed.
  */
 import { Effect, Option, Schema } from "effect"
 import { ChatAccess } from "../Chats/Access.js"
@@ -12,7 +12,7 @@ import { Vector } from "../Vector.js"
 import { jobHandler } from "../Worker/Handler.js"
 import { Jobs } from "../Worker/Jobs.js"
 import { embedJobKey } from "./Keys.js"
-import { chunkMessages } from "./Chunker.js"
+import { syncChunks } from "./ChunkSync.js"
 import { ChunksRepo } from "./ChunksRepo.js"
 
 /** Chunks embedded per model call and vector write. */
@@ -35,15 +35,8 @@ export const EmbedChat = jobHandler({
       const owner = yield* access.ownerOf(chat_id)
       if (Option.isNone(owner)) return yield* Effect.logInfo("Chat deleted before embedding; nothing to do")
 
-      const existing = yield* repo.chunkCount(chat_id, embedder)
-      if (existing.total === 0) {
-        const chunks = yield* repo.messagesOf(chat_id).pipe(
-          Effect.map((messages) => chunkMessages(messages)),
-          Effect.withSpan("Rag.chunk", { attributes: { chatId: chat_id } })
-        )
-        yield* repo.insertChunks({ chatId: chat_id, userId: owner.value, embedder }, chunks)
-        yield* Effect.annotateCurrentSpan("chunks", chunks.length)
-      }
+      // Stores the chunks the first time; after a merge replaces only those its new messages changed.
+      yield* syncChunks({ chatId: chat_id, userId: owner.value, embedder })
       const counts = yield* repo.chunkCount(chat_id, embedder)
       const total = counts.total
       let embedded = counts.embedded
@@ -100,7 +93,10 @@ export const queueEmbedding = Effect.gen(function*() {
   const jobs = yield* Jobs
   return (chat: StoredChat) =>
     jobs.send(EmbedChat, { chat_id: chat.chatId, embedder: llm.embedder }, {
-      dedupeKey: embedJobKey(chat.chatId, llm.embedder),
+      // A merge changed a chat embedded before: its own job brings the chunks up to date.
+      dedupeKey: chat.mergeId === undefined
+        ? embedJobKey(chat.chatId, llm.embedder)
+        : `${embedJobKey(chat.chatId, llm.embedder)}:merge:${chat.mergeId}`,
       userId: chat.userId
     }).pipe(Effect.asVoid)
 })

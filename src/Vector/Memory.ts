@@ -47,6 +47,7 @@ export const VectorMemory = Layer.sync(Vector, () => {
       ),
     deleteChat: (chatId) => removeWhere((point) => point.chatId === chatId),
     retainEmbedder: (chatId, embedder) => removeWhere((point) => point.chatId === chatId && point.embedder !== embedder),
+    deleteChunks: (chatId, chunkIds) => removeWhere((point) => point.chatId === chatId && chunkIds.includes(point.chunkId)),
     deleteUser: (userId) => removeWhere((point) => point.userId === userId),
     health: Effect.succeed({ status: "up" as const, backend: "memory" as const })
   })

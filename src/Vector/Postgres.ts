@@ -93,6 +93,14 @@ export const makePostgresStore = Effect.gen(function*() {
           orDatabaseError,
           Effect.withSpan("Vector.retainEmbedder", { attributes: { backend: "postgres", embedder } })
         ),
+    // The vectors are the chunk rows' own: the rows go.
+    deleteChunks: (chatId, chunkIds) =>
+      (isChatId(chatId) && chunkIds.length > 0
+        ? Effect.asVoid(sql`DELETE FROM chunks WHERE chat_id = ${chatId}::uuid AND id = ANY(${chunkIds}::bigint[])`)
+        : Effect.void).pipe(
+          orDatabaseError,
+          Effect.withSpan("Vector.deleteChunks", { attributes: { backend: "postgres", count: chunkIds.length } })
+        ),
     deleteUser: (userId) =>
       sql`DELETE FROM chunks WHERE user_id = ${userId}`.pipe(
         Effect.asVoid,

@@ -297,6 +297,16 @@ export const makeQdrantStore = Effect.gen(function*() {
         must: [{ key: "chatId", match: { value: chatId } }],
         must_not: [{ key: "embedder", match: { value: embedder } }]
       }).pipe(Effect.withSpan("Vector.retainEmbedder", { attributes: { backend: "qdrant", embedder } })),
+    // Chunk ids are unique across chats: the points are named outright.
+    deleteChunks: (_chatId, chunkIds) =>
+      (chunkIds.length === 0
+        ? Effect.void
+        : Effect.flatMap(Effect.all([Effect.forEach(chunkIds, pointId), existing]), ([ids, collections]) =>
+          Effect.forEach(collections, ({ name }) => call("delete chunks", () => client.delete(name, { wait: true, points: ids })), {
+            discard: true
+          }))).pipe(
+          Effect.withSpan("Vector.deleteChunks", { attributes: { backend: "qdrant", count: chunkIds.length } })
+        ),
     deleteUser: (userId) =>
       deleteWhere("delete by userId", { must: [{ key: "userId", match: { value: userId } }] }).pipe(
         Effect.withSpan("Vector.deleteUser", { attributes: { backend: "qdrant" } })

@@ -115,10 +115,18 @@ export class Jobs extends Effect.Service<Jobs>()("chatsight/Jobs", {
         Effect.withSpan("Jobs.statusByKey")
       )
 
+    /** The newest of the job under `dedupeKey` and its follow-ups (keys `dedupeKey:...`), as `statusByKey` shows it. */
+    const latestStatusByKey = (dedupeKey: string) =>
+      repo.findLatestOfKey(dedupeKey).pipe(
+        Effect.flatMap(Effect.transposeMapOption(toStatus)),
+        orDatabaseError,
+        Effect.withSpan("Jobs.latestStatusByKey")
+      )
+
     /** Jobs due now, running, and failed for good, across all instances. */
     const backlog = repo.backlog.pipe(orDatabaseError, Effect.withSpan("Jobs.backlog"))
 
-    return { enqueue, send, statusByKey, backlog } as const
+    return { enqueue, send, statusByKey, latestStatusByKey, backlog } as const
   }),
   dependencies: [JobsRepo.Default]
 }) {}

@@ -88,6 +88,16 @@ export class JobsRepo extends Effect.Service<JobsRepo>()("chatsight/JobsRepo", {
       execute: (key) => sql`SELECT ${columns} FROM jobs WHERE dedupe_key = ${key}`
     })
 
+    /** The newest job whose dedupe key is `key` or starts with `key` and a colon (its follow-ups). */
+    const findLatestOfKey = SqlSchema.findOne({
+      Request: Schema.String,
+      Result: JobRow,
+      execute: (key) =>
+        sql`SELECT ${columns} FROM jobs
+            WHERE dedupe_key = ${key} OR starts_with(dedupe_key, ${`${key}:`})
+            ORDER BY created_at DESC, id DESC LIMIT 1`
+    })
+
     /**
      * Claims the oldest due job of one of `kinds`, or one whose runner's lease expired (its instance
      * died), in one statement. SKIP LOCKED lets concurrent claimers pass over each other's candidate
@@ -222,6 +232,7 @@ export class JobsRepo extends Effect.Service<JobsRepo>()("chatsight/JobsRepo", {
       insert,
       findById,
       findByDedupeKey,
+      findLatestOfKey,
       claim,
       heartbeat,
       complete,
