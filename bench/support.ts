@@ -1,5 +1,6 @@
 /** What the benchmarks share: the server they run on, a scratch database dropped afterwards, percentiles. */
 import { Effect, Layer, Redacted } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { createServer } from "node:net"
 import * as Pg from "pg"
@@ -85,4 +86,27 @@ export const freePort = () =>
       const address = probe.address()
       probe.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
     })
+  })
+
+/**
+ * The server (`src/main.ts` under tsx) on loopback `port` with `databaseUrl` and the bench's token
+ * secret, logging at BENCH_LOG_LEVEL (its output shown only when that is set), with `env` on top.
+ */
+export const benchServer = (input: {
+  readonly port: number
+  readonly databaseUrl: string
+  readonly secret: string
+  readonly env?: Record<string, string>
+}): ChildProcess =>
+  spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(input.port),
+      HOST: "127.0.0.1",
+      DATABASE_URL: input.databaseUrl,
+      AUTH_JWT_SECRET: input.secret,
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
+      ...input.env
+    },
+    stdio: ["ignore", process.env.BENCH_LOG_LEVEL === undefined ? "ignore" : "inherit", "inherit"]
   })

@@ -1,6 +1,7 @@
 /** The HTTP contract: every group, endpoint, schema and error; the OpenAPI document is made from it. */
 import { HttpApi, OpenApi } from "@effect/platform"
 import { CatalogApi } from "./Catalog/Api.js"
+import { ChartsApi } from "./Charts/Api.js"
 import { ChatsApi } from "./Chats/Api.js"
 import { RagApi } from "./Rag/Api.js"
 import { CreditsApi } from "./Credits/Api.js"
@@ -28,6 +29,7 @@ export class Api extends HttpApi.make("chatsight")
   .add(CatalogApi)
   .add(CreditsApi)
   .add(ChatsApi)
+  .add(ChartsApi)
   .add(RagApi)
   .add(InsightsApi)
   .add(PaymentsApi)
