@@ -14,7 +14,7 @@
  * LOG_LEVEL and OTEL_EXPORTER_OTLP_ENDPOINT pass through to the server; BENCH_NODE_ARGS go to its node.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
-import { webcrypto } from "node:crypto"
+import { createHash, webcrypto } from "node:crypto"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { connect } from "node:net"
@@ -30,12 +30,13 @@ const issuer = "chatsight-dev"
 const audience = "chatsight"
 
 // ---------------------------------------------------------------------------------------------------
-// The baseline: what the balance route does, with nothing around it. It mirrors the server's SQL: the
-// deleted-account check (`BASELINE_STATUS_QUERY=false` when the server no longer makes one) and the
-// balance read, on a pool of the server's size.
+// The baseline: what the balance route does, with nothing around it. It runs the server's SQL: one
+// statement reads the account's standing (deleted, or erased after the token was issued) and its balance
+// (src/Users/Repo.ts `status`); a subject without a row is looked up among the erasures, as there.
 
-const STATUS_SQL = "SELECT deleted_at IS NOT NULL AS deleted FROM users WHERE id = $1"
-const BALANCE_SQL = "SELECT credit_balance FROM active_users WHERE id = $1"
+const STANDING_SQL = "SELECT deleted_at IS NOT NULL AS deleted, extract(epoch FROM tokens_issued_after)::float8 AS after, " +
+  "credit_balance AS balance FROM users WHERE id = $1"
+const ERASED_SQL = "SELECT extract(epoch FROM max(requested_at))::float8 AS after FROM erasures WHERE subject_hash = $1"
 
 const baseline = async () => {
   const pool = new Pg.Pool({ connectionString: process.env.DATABASE_URL, max: 15 })
@@ -47,7 +48,6 @@ const baseline = async () => {
     false,
     ["verify"]
   )
-  const statusQuery = process.env.BASELINE_STATUS_QUERY !== "false"
   const send = (response: ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body)
     response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
@@ -58,21 +58,27 @@ const baseline = async () => {
     const header = request.headers.authorization ?? ""
     const token = header.startsWith("Bearer ") ? header.slice(7) : ""
     let sub: string
+    let issuedAt: number | undefined
     try {
       const { payload } = await Jose.jwtVerify(token, key, { issuer, audience, algorithms: ["HS256"] })
       if (typeof payload.sub !== "string" || payload.sub.length === 0) return send(response, 401, { error: "no subject" })
       sub = payload.sub
+      issuedAt = payload.iat
     } catch {
       return send(response, 401, { error: "bad token" })
     }
-    if (statusQuery) {
-      const status = await pool.query<{ deleted: boolean }>(STATUS_SQL, [sub])
-      if (status.rows[0]?.deleted === true) return send(response, 401, { error: "deleted" })
-    }
-    const rows = await pool.query<{ credit_balance: number }>(BALANCE_SQL, [sub])
+    const before = (after: number | null) => after !== null && (issuedAt === undefined || issuedAt <= after)
+    const rows = await pool.query<{ deleted: boolean; after: number | null; balance: number }>(STANDING_SQL, [sub])
     const row = rows.rows[0]
-    if (row === undefined) return send(response, 404, { error: "no account" })
-    send(response, 200, { user_id: sub, balance: row.credit_balance })
+    if (row === undefined) {
+      const subjectHash = createHash("sha256").update(sub).digest("hex")
+      const erased = await pool.query<{ after: number | null }>(ERASED_SQL, [subjectHash])
+      return before(erased.rows[0]?.after ?? null)
+        ? send(response, 401, { error: "deleted" })
+        : send(response, 404, { error: "no account" })
+    }
+    if (row.deleted || before(row.after)) return send(response, 401, { error: "deleted" })
+    send(response, 200, { user_id: sub, balance: row.balance })
   }
   const server = createServer((request, response) => {
     handle(request, response).catch(() => send(response, 500, { error: "internal" }))
@@ -343,8 +349,7 @@ const main = async () => {
       env: environment({
         PORT: String(basePort),
         DATABASE_URL: databaseUrl,
-        AUTH_JWT_SECRET: secret,
-        BASELINE_STATUS_QUERY: process.env.BASELINE_STATUS_QUERY ?? "true"
+        AUTH_JWT_SECRET: secret
       }),
       stdio: ["ignore", "pipe", "inherit"]
     })

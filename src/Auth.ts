@@ -1,9 +1,12 @@
 /**
  * Bearer token verification with `jose`: RS/ES/EdDSA tokens against a hosted identity provider's JWKS,
  * or HS256 tokens against a shared secret. Without either, the embedded mode keeps a dev secret under
- * `DATA_DIR` and `npm run token` signs tokens with it.
+ * `DATA_DIR` and `npm run token` signs tokens with it. `Authenticator` then refuses the tokens of deleted
+ * accounts; the contract's `Authentication` middleware (Auth/Http.ts) and the edge's direct routes (the
+ * balance, Credits/Http.ts) both use it. A subject with no account yet passes, so that
+ * `POST /api/users/store` can create it.
  */
-import { Data, Effect, Option, Redacted } from "effect"
+import { Data, Effect, FiberRef, Option, Redacted } from "effect"
 import * as Jose from "jose"
 import { randomBytes, webcrypto } from "node:crypto"
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises"
@@ -11,6 +14,8 @@ import { join } from "node:path"
 import { AuthConfig } from "./Config.js"
 import type { Claims } from "./Domain/User.js"
 import { Unauthorized } from "./Domain/Errors.js"
+import { CurrentUserId } from "./Domain/RequestContext.js"
+import { deletedAccount, Users } from "./Users.js"
 
 const asymmetric = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
 
@@ -137,4 +142,35 @@ export class TokenVerifier extends Effect.Service<TokenVerifier>()("chatsight/To
 
     return { verify } as const
   })
+}) {}
+
+const bearerPrefix = "Bearer ".length
+
+/** The token of an `Authorization` header, read as the contract's bearer security reads it. */
+export const bearerToken = (authorization: string | undefined): string => (authorization ?? "").slice(bearerPrefix)
+
+export class Authenticator extends Effect.Service<Authenticator>()("chatsight/Authenticator", {
+  effect: Effect.gen(function*() {
+    const verifier = yield* TokenVerifier
+    const users = yield* Users
+
+    /**
+     * The caller of `token`, with its account's standing (and balance, read in the same query). Marks the
+     * request's user for the access log and the span.
+     */
+    const authenticate = (token: string) =>
+      Effect.gen(function*() {
+        if (token.length === 0) {
+          return yield* new Unauthorized({ message: "Send a bearer token: Authorization: Bearer <token>" })
+        }
+        const claims = yield* verifier.verify(token)
+        const standing = yield* users.status(claims)
+        if (standing.status === "deleted") return yield* deletedAccount()
+        yield* FiberRef.set(CurrentUserId, Option.some(claims.sub))
+        return { claims, standing } as const
+      })
+
+    return { authenticate } as const
+  }),
+  dependencies: [TokenVerifier.Default, Users.Default]
 }) {}

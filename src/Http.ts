@@ -6,24 +6,28 @@
 import { Headers, HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer, OpenApi } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { Api } from "./Api.js"
+import { Authenticator } from "./Auth.js"
 import { AuthenticationLive } from "./Auth/Http.js"
 import { HttpCatalogLive } from "./Catalog/Http.js"
 import { ChatHooks } from "./Chats/Hooks.js"
 import { HttpChatsLive } from "./Chats/Http.js"
+import { HttpChartsLive } from "./Charts/Http.js"
+import { SharedPagesLive } from "./Pages/Http.js"
 import { LlmLive } from "./Llm/Live.js"
 import { queueEmbedding } from "./Rag/Embedding.js"
 import { HttpRagLive } from "./Rag/Http.js"
 import { VectorLive } from "./Vector/Live.js"
 import { IngestConfig, ServerConfig } from "./Config.js"
-import { HttpCreditsLive } from "./Credits/Http.js"
+import { CreditsApi } from "./Credits/Api.js"
+import { BalanceRoute, HttpCreditsLive } from "./Credits/Http.js"
 import { HttpHealthLive } from "./Health/Http.js"
 import { HttpInsightsLive } from "./Insights/Http.js"
 import { HttpPaymentsLive } from "./Payments/Http.js"
 import { HttpExportsLive } from "./Exports/Http.js"
 import { edge, RenderFailuresLive } from "./Http/Middleware.js"
 import { cleanOpenApi } from "./Http/OpenApiCleanup.js"
-import { bodyTypes } from "./Http/Routes.js"
-import { initialSpanName } from "./Http/SpanName.js"
+import { directKey, routeOfRequest, routeTable } from "./Http/Routes.js"
+import { spanNameOf } from "./Http/SpanName.js"
 import { RateLimitsLive } from "./RateLimit/Http.js"
 import { HttpUsersLive } from "./Users/Http.js"
 import { Jobs } from "./Worker/Jobs.js"
@@ -35,25 +39,33 @@ const ChatHooksLive = ChatHooks.layer(queueEmbedding).pipe(Layer.provide(Jobs.De
 const ServedApi = Api.annotate(OpenApi.Transform, cleanOpenApi)
 
 const ApiLive = HttpApiBuilder.api(ServedApi).pipe(
-  Layer.provide([HttpHealthLive, HttpUsersLive, HttpCatalogLive, HttpCreditsLive, HttpChatsLive, HttpRagLive, HttpInsightsLive, HttpPaymentsLive, HttpExportsLive]),
+  Layer.provide([HttpHealthLive, HttpUsersLive, HttpCatalogLive, HttpCreditsLive, HttpChatsLive, HttpChartsLive, HttpRagLive, HttpInsightsLive, HttpPaymentsLive, HttpExportsLive]),
   Layer.provide([AuthenticationLive, ChatHooksLive, RateLimitsLive]),
   Layer.provide([LlmLive, VectorLive])
 )
 
+const routeOf = routeOfRequest(routeTable(Api))
+
 export const HttpAppLive = Layer.unwrapEffect(
-  Effect.map(Effect.all([ServerConfig, IngestConfig]), ([config, ingest]) => {
-    const typesOf = bodyTypes(Api)
+  Effect.gen(function*() {
+    const config = yield* ServerConfig
+    const ingest = yield* IngestConfig
+    // The balance is read by every client on every screen: answered at the edge (Credits/Http.ts).
+    const balance = yield* Effect.orDie(Effect.fromNullable(CreditsApi.endpoints.balance))
+    const direct = new Map([[directKey(balance), yield* BalanceRoute]])
     return HttpApiBuilder.serve(edge({
       ...config,
-      bodyRules: (method, path) => {
-        const types = typesOf(method, path)
-        return { types, limit: types.includes("multipart/form-data") ? ingest.maxUploadBytes : config.maxBodyBytes }
-      }
+      routeOf,
+      bodyLimit: (types) => types.includes("multipart/form-data") ? ingest.maxUploadBytes : config.maxBodyBytes,
+      direct
     }))
   })
 ).pipe(
-  HttpMiddleware.withSpanNameGenerator(initialSpanName),
+  Layer.provide(Authenticator.Default),
+  HttpMiddleware.withSpanNameGenerator(spanNameOf(routeOf)),
   Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+  // The shared pages answer HTML, so they are routes beside the contract rather than in it.
+  Layer.provide(SharedPagesLive.pipe(Layer.provide([ChatHooksLive, RateLimitsLive]), Layer.provide(LlmLive))),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/docs/openapi.json" })),
   Layer.provide(RenderFailuresLive),
   Layer.provide(ApiLive),

@@ -84,7 +84,10 @@ export class Users extends Effect.Service<Users>()("chatsight/Users", {
         Effect.withSpan("Users.store", { attributes: { "user.id": claims.sub } })
       )
 
-    /** Whether a verified token may act: its account must not have been deleted, nor erased after it was issued. */
+    /**
+     * Whether a verified token may act: its account must not have been deleted, nor erased after it was
+     * issued. An active account's credit balance comes with the answer (one query serves the balance route).
+     */
     const status = (claims: Claims) =>
       // Every authenticated request runs this: its span captures no stack trace (an Error per request).
       repo.status({ id: claims.sub, subjectHash: subjectHash(claims.sub), issuedAt: claims.issuedAt }).pipe(

@@ -122,6 +122,27 @@ layer(TestApp({ MAX_BODY_BYTES: "1024", CORS_ORIGINS: "https://app.example" }), 
       expect(preflight.headers["access-control-allow-methods"]).toContain("POST")
     }))
 
+  it.effect("the balance, answered at the edge, keeps the contract: its body, errors, request id and CORS", () =>
+    Effect.gen(function*() {
+      const token = yield* tokenFor("edge-balance")
+      const headers = { origin: "https://app.example", "x-request-id": "balance-req.1" }
+      const missing = yield* call("GET", "/api/credits/balance", { token, headers })
+      expect(missing.status).toBe(404)
+      expect(missing.body).toEqual(errorShape("not_found", missing))
+      expect(missing.headers["x-request-id"]).toBe("balance-req.1")
+      expect(missing.headers["access-control-allow-origin"]).toBe("https://app.example")
+      expect((yield* call("POST", "/api/users/store", { token })).status).toBe(200)
+      const reply = yield* call("GET", "/api/credits/balance", { token, headers })
+      expect(reply.status).toBe(200)
+      expect(reply.headers["content-type"]).toContain("application/json")
+      expect(reply.headers["access-control-allow-origin"]).toBe("https://app.example")
+      expect(reply.headers["x-request-id"]).toBe("balance-req.1")
+      expect(reply.body).toEqual({ user_id: "edge-balance", balance: 10 })
+      const unauthorized = yield* call("GET", "/api/credits/balance", { token: "not-a-token" })
+      expect(unauthorized.status).toBe(401)
+      expect(unauthorized.body).toEqual(errorShape("unauthorized", unauthorized))
+    }))
+
   it.effect("a body over the limit is a 413 and changes nothing", () =>
     Effect.gen(function*() {
       const token = yield* tokenFor("big-body", { email: "before@example.com" })

@@ -1,31 +1,12 @@
-/**
- * The live `Authentication` middleware: verifies the bearer token, then refuses the tokens of deleted
- * accounts. A subject with no account yet passes, so that `POST /api/users/store` can create it.
- */
-import { Effect, FiberRef, Layer, Option, Redacted } from "effect"
-import { TokenVerifier } from "../Auth.js"
-import { Unauthorized } from "../Domain/Errors.js"
-import { CurrentUserId } from "../Domain/RequestContext.js"
-import { deletedAccount, Users } from "../Users.js"
+/** The live `Authentication` middleware of the contract: the bearer token through `Authenticator` (Auth.ts). */
+import { Effect, Layer, Redacted } from "effect"
+import { Authenticator } from "../Auth.js"
 import { Authentication } from "./Api.js"
 
 export const AuthenticationLive = Layer.effect(
   Authentication,
-  Effect.gen(function*() {
-    const verifier = yield* TokenVerifier
-    const users = yield* Users
-    return Authentication.of({
-      bearer: (token) =>
-        Effect.gen(function*() {
-          const raw = Redacted.value(token)
-          if (raw.length === 0) {
-            return yield* new Unauthorized({ message: "Send a bearer token: Authorization: Bearer <token>" })
-          }
-          const claims = yield* verifier.verify(raw)
-          if ((yield* users.status(claims)) === "deleted") return yield* deletedAccount()
-          yield* FiberRef.set(CurrentUserId, Option.some(claims.sub))
-          return claims
-        })
-    })
-  })
-).pipe(Layer.provide([TokenVerifier.Default, Users.Default]))
+  Effect.map(Authenticator, (authenticator) =>
+    Authentication.of({
+      bearer: (token) => Effect.map(authenticator.authenticate(Redacted.value(token)), ({ claims }) => claims)
+    }))
+).pipe(Layer.provide(Authenticator.Default))

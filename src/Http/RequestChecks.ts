@@ -82,30 +82,43 @@ const unsupported = (types: ReadonlyArray<string>, sent: string) =>
 export const refusal = (
   request: HttpServerRequest.HttpServerRequest,
   rules: BodyRules
-): Effect.Effect<Option.Option<ApiError>> =>
+): Effect.Effect<Option.Option<ApiError>> => {
+  const decided = refusalBeforeBody(request, rules)
+  return decided === undefined ? jsonRefusalOf(request) : Effect.succeed(decided)
+}
+
+const noRefusal: Option.Option<ApiError> = Option.none()
+
+/** The refusal the request line and headers decide (every request without a JSON body); undefined when the body must be read. */
+const refusalBeforeBody = (
+  request: HttpServerRequest.HttpServerRequest,
+  rules: BodyRules
+): Option.Option<ApiError> | undefined => {
+  const inUrl = queryRefusal(request.url)
+  if (Option.isSome(inUrl)) return inUrl
+  // A declared length over the limit is refused before reading; a streamed body is cut at the limit.
+  if (Number(request.headers["content-length"] ?? "0") > rules.limit) {
+    return Option.some(new PayloadTooLarge({ message: `The request body is larger than ${rules.limit} bytes` }))
+  }
+  if (rules.types.length === 0 || !HttpMethod.hasBody(request.method) || !hasBody(request)) return noRefusal
+
+  // The platform reads a body without a type as JSON; so does this.
+  const header = request.headers["content-type"] ?? "application/json"
+  const type = parseMediaType(header)
+  if (Option.isNone(type)) {
+    return Option.some(new ValidationError({ message: `content-type: ${excerpt(header)} is not a valid media type` }))
+  }
+  const { essence } = type.value
+  const reads = rules.types.includes(essence) || (isJson(essence) && rules.types.includes("application/json"))
+  if (!reads) return Option.some(unsupported(rules.types, essence))
+  if (essence === "multipart/form-data" && !hasBoundary(type.value)) {
+    return Option.some(new ValidationError({ message: "multipart/form-data needs a boundary parameter (1 to 70 characters)" }))
+  }
+  return isJson(essence) ? undefined : noRefusal
+}
+
+const jsonRefusalOf = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<Option.Option<ApiError>> =>
   Effect.gen(function*() {
-    const inUrl = queryRefusal(request.url)
-    if (Option.isSome(inUrl)) return inUrl
-    // A declared length over the limit is refused before reading; a streamed body is cut at the limit.
-    if (Number(request.headers["content-length"] ?? "0") > rules.limit) {
-      return Option.some(new PayloadTooLarge({ message: `The request body is larger than ${rules.limit} bytes` }))
-    }
-    if (rules.types.length === 0 || !HttpMethod.hasBody(request.method) || !hasBody(request)) return Option.none()
-
-    // The platform reads a body without a type as JSON; so does this.
-    const header = request.headers["content-type"] ?? "application/json"
-    const type = parseMediaType(header)
-    if (Option.isNone(type)) {
-      return Option.some(new ValidationError({ message: `content-type: ${excerpt(header)} is not a valid media type` }))
-    }
-    const { essence } = type.value
-    const reads = rules.types.includes(essence) || (isJson(essence) && rules.types.includes("application/json"))
-    if (!reads) return Option.some(unsupported(rules.types, essence))
-    if (essence === "multipart/form-data" && !hasBoundary(type.value)) {
-      return Option.some(new ValidationError({ message: "multipart/form-data needs a boundary parameter (1 to 70 characters)" }))
-    }
-    if (!isJson(essence)) return Option.none()
-
     const text = yield* Effect.option(request.text)
     if (Option.isNone(text) || text.value === "") return Option.none()
     const parsed = yield* Effect.option(Effect.try((): unknown => JSON.parse(text.value)))

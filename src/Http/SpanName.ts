@@ -1,32 +1,36 @@
 /**
- * Server span names as OpenTelemetry's HTTP conventions give them: `{method} {route}` once the route
- * is known (`GET /api/chats/{chat_id}`), the method alone when no route matched. The tracer names the
- * span before routing, so it starts as the method and is renamed when the request is done.
+ * Server span names as OpenTelemetry's HTTP conventions give them: `{method} {route}` with the route's
+ * template (`GET /api/chats/{chat_id}`), the method alone when no route matched. The contract's routes
+ * are known before routing (see Routes.ts), so their spans are named as they start; a route beside the
+ * contract (the docs) is known only once the router matched it, and its span is renamed then.
  */
 import * as OtelTracer from "@effect/opentelemetry/Tracer"
 import { type HttpServerRequest } from "@effect/platform"
 import { Effect, Option } from "effect"
+import { asTemplate, type Route } from "./Routes.js"
 
-/** The span's first name, given before routing: the method only (never the raw URL, which is unbounded). */
-export const initialSpanName = (request: HttpServerRequest.HttpServerRequest): string => request.method
+/** The span's name as it starts (never the raw URL, which is unbounded). */
+export const spanNameOf = (routeOf: (request: HttpServerRequest.HttpServerRequest) => Route | undefined) =>
+(request: HttpServerRequest.HttpServerRequest): string => {
+  const route = routeOf(request)
+  return route === undefined ? request.method : `${request.method} ${route.template}`
+}
 
-/** `/api/chats/:chat_id` in the OpenAPI document's form, `/api/chats/{chat_id}`. */
-const asTemplate = (path: string): string => path.replace(/:(\w+)/g, "{$1}")
+// The router's route paths, a few dozen: each is rewritten once.
+const templates = new Map<string, string>()
 
-/**
- * Renames the current server span after routing, from the `http.route` attribute the router set on it
- * (rewritten in the document's form); answers the route, if one matched.
- */
-export const nameServerSpan = (method: string): Effect.Effect<Option.Option<string>> =>
-  Effect.gen(function*() {
-    const span = yield* Effect.option(Effect.currentSpan)
-    if (Option.isNone(span)) return Option.none()
-    const matched = span.value.attributes.get("http.route")
-    if (typeof matched !== "string") return Option.none()
-    const route = asTemplate(matched)
-    span.value.attribute("http.route", route)
-    // Effect's span has a fixed name; the OpenTelemetry span under it can be renamed.
-    const exported = yield* Effect.option(OtelTracer.currentOtelSpan)
-    if (Option.isSome(exported)) exported.value.updateName(`${method} ${route}`)
-    return Option.some(route)
-  })
+/** The router's `/api/chats/:chat_id` in the OpenAPI document's form, `/api/chats/{chat_id}`. */
+export const templateOf = (path: string): string => {
+  const known = templates.get(path)
+  if (known !== undefined) return known
+  const template = asTemplate(path)
+  if (templates.size < 1000) templates.set(path, template)
+  return template
+}
+
+/** Renames the current server span (Effect's span has a fixed name; the OpenTelemetry span under it can be renamed). */
+export const renameServerSpan = (name: string): Effect.Effect<void> =>
+  Effect.flatMap(Effect.option(OtelTracer.currentOtelSpan), (exported) =>
+    Effect.sync(() => {
+      if (Option.isSome(exported)) exported.value.updateName(name)
+    }))

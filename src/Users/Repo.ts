@@ -53,19 +53,24 @@ export class UsersRepo extends Effect.Service<UsersRepo>()("chatsight/UsersRepo"
      * Whether a token's subject has an account, and whether that account was deleted: closed, or (for a
      * returning subject's fresh account) the token issued before its erasure. A subject with no row is
      * looked up among the erasures: a token issued before one is refused (one without `iat` predates them all).
+     * An active account's balance comes with it, from the same row: the balance route needs no second query.
      */
     const status = (input: { readonly id: string; readonly subjectHash: string; readonly issuedAt: number | null }) =>
       Effect.gen(function*() {
-        const [row] = yield* sql<{ deleted: boolean; after: number | null }>`
-          SELECT deleted_at IS NOT NULL AS deleted, extract(epoch FROM tokens_issued_after)::float8 AS after
+        const [row] = yield* sql<{ deleted: boolean; after: number | null; balance: number }>`
+          SELECT deleted_at IS NOT NULL AS deleted, extract(epoch FROM tokens_issued_after)::float8 AS after,
+                 credit_balance AS balance
           FROM users WHERE id = ${input.id}`
         const before = (after: number) => input.issuedAt === null || input.issuedAt <= after
         if (row !== undefined) {
-          return row.deleted || (row.after !== null && before(row.after)) ? "deleted" as const : "active" as const
+          return row.deleted || (row.after !== null && before(row.after))
+            ? { status: "deleted" as const, balance: null }
+            : { status: "active" as const, balance: row.balance }
         }
         const [erased] = yield* sql<{ after: number | null }>`
           SELECT extract(epoch FROM max(requested_at))::float8 AS after FROM erasures WHERE subject_hash = ${input.subjectHash}`
-        return erased?.after !== null && erased?.after !== undefined && before(erased.after) ? "deleted" as const : "unknown" as const
+        const refused = erased?.after !== null && erased?.after !== undefined && before(erased.after)
+        return { status: refused ? "deleted" as const : "unknown" as const, balance: null }
       })
 
     return { insertIfMissing, lockActive, findActive, updateProfile, status } as const
