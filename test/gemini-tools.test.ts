@@ -6,24 +6,13 @@
  */
 import { expect, layer } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Layer } from "effect"
-import { type AnswerTools, type ContextMessage, Llm } from "../src/Llm.js"
+import { type AnswerTools, Llm } from "../src/Llm.js"
 import { GeminiLive } from "../src/Llm/Gemini.js"
 import { answerJsonSchema } from "../src/Llm/Prompts.js"
 import { toolDeclarations } from "../src/Rag/ChatTools.js"
 import { type FakeGemini, fakeGemini, inventedId } from "./support/fakeGemini.js"
+import { lisbonChat, message } from "./support/lisbonChat.js"
 
-const message = (messageId: string, author: string, sentAt: string, text: string): ContextMessage => ({
-  messageId,
-  author,
-  sentAt,
-  text
-})
-
-const lisbonChat: ReadonlyArray<ContextMessage> = [
-  message("m1", "Ana", "2024-02-28T19:02:11", "pizza tonight?"),
-  message("m2", "Bruno", "2024-03-01T14:05:00", "We're moving to Lisbon in March!"),
-  message("m3", "Ana", "2024-03-01T14:06:30", "Great, Lisbon is lovely in spring")
-]
 
 class Fake extends Context.Tag("test/GeminiToolsFake")<Fake, FakeGemini>() {}
 

@@ -9,7 +9,7 @@ import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Chunk, ConfigProvider, Context, Duration, Effect, Layer, Schedule } from "effect"
 import { UpstreamUnavailable } from "../src/Domain/Errors.js"
-import { type ContextMessage, type InsightRequest, InsightUnusable, Llm } from "../src/Llm.js"
+import { type InsightRequest, InsightUnusable, Llm } from "../src/Llm.js"
 import { GeminiLive } from "../src/Llm/Gemini.js"
 import { GeminiFailure, retryAfterOf, retrySchedule } from "../src/Llm/Gemini/Failure.js"
 import { LlmLive } from "../src/Llm/Live.js"
@@ -19,6 +19,7 @@ import { insightJsonSchema } from "../src/Llm/InsightPrompt.js"
 import { offlineReport } from "../src/Llm/OfflineInsight.js"
 import type { ChatStatistics } from "../src/Domain/Statistics.js"
 import { defaultAnswer, type FakeGemini, fakeGemini, fakeVector, inventedId } from "./support/fakeGemini.js"
+import { lisbonChat, message } from "./support/lisbonChat.js"
 
 /** Gemini's vectors are stored at 768 of its 3072 dimensions. */
 const dimensions = 768
@@ -33,19 +34,6 @@ const cosine = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => {
 const withConfig = (entries: Record<string, string>) =>
   Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries))))
 
-const message = (messageId: string, author: string, sentAt: string, text: string): ContextMessage => ({
-  messageId,
-  author,
-  sentAt,
-  text
-})
-
-const lisbonChat: ReadonlyArray<ContextMessage> = [
-  message("m1", "Ana", "2024-02-28T19:02:11", "pizza tonight?"),
-  message("m2", "Bruno", "2024-03-01T14:05:00", "We're moving to Lisbon in March!"),
-  message("m3", "Ana", "2024-03-01T14:06:30", "Great, Lisbon is lovely in spring"),
-  message("m4", "Bruno", "2024-03-01T14:07:00", "ok see you")
-]
 
 const activity = { by_weekday: [1, 0, 0, 0, 2, 0, 0], by_hour: [...Array.from({ length: 14 }, () => 0), 3, ...Array.from({ length: 9 }, () => 0)] }
 const times = { count: 1, median_seconds: 90, p75_seconds: 90, p90_seconds: 90 }
