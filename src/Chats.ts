@@ -35,13 +35,17 @@ export interface Upload extends UploadOptions {
 const decodeStatistics = Schema.decodeUnknown(Schema.NullOr(ChatStatisticsSchema))
 
 
-/** Anonymised statistics for a public page: participants become "Participant n", no words, no emoji. */
+/**
+ * Anonymised statistics for a public page: participants become "Participant n"; no words at all, and no
+ * emoji of anyone in particular. The chat's own most used emoji (a count over everyone) stay: the shared
+ * page shows them.
+ */
 export const anonymise = (stats: ChatStatistics): ChatStatistics => {
   const alias = new Map(stats.participants.map((p, i) => [p.name, `Participant ${i + 1}`]))
   const rename = (name: string) => alias.get(name) ?? "Participant"
   return {
     ...stats,
-    totals: { ...stats.totals, top_words: [], top_emoji: [] },
+    totals: { ...stats.totals, top_words: [] },
     participants: stats.participants.map((p) => ({ ...p, name: rename(p.name), top_words: [], top_emoji: [] })),
     first_message: stats.first_message === null ? null : { ...stats.first_message, author: rename(stats.first_message.author) },
     last_message: stats.last_message === null ? null : { ...stats.last_message, author: rename(stats.last_message.author) }

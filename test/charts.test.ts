@@ -145,14 +145,14 @@ describe("the charts carry the statistics' numbers", () => {
     expect(Number(marks(svg, "data-silence-seconds")[0]?.["data-silence-seconds"])).toBe(stats.longest_silence?.seconds)
   })
 
-  it("emoji: the owner sees the chat's top emoji with their counts; a shared page's chart says they are private", () => {
-    const owner = marks(drawChart("emoji", stats, "owner").svg, "data-emoji")
-    expect(owner.map((e) => [e["data-emoji"], Number(e["data-count"])])).toEqual(
-      stats.totals.top_emoji.slice(0, 10).map((e) => [e.emoji, e.count])
-    )
-    const shared = drawChart("emoji", anonymise(stats), "public")
-    expect(marks(shared.svg, "data-emoji")).toEqual([])
-    expect(shared.summary).toContain("private")
+  it("emoji: the chat's top emoji with their counts, the same for the owner and on a shared page", () => {
+    const expected = stats.totals.top_emoji.slice(0, 10).map((e) => [e.emoji, e.count])
+    expect(expected.length).toBeGreaterThan(0)
+    for (const [audience, drawn] of [["owner", stats], ["public", anonymise(stats)]] as const) {
+      const chart = drawChart("emoji", drawn, audience)
+      expect(marks(chart.svg, "data-emoji").map((e) => [e["data-emoji"], Number(e["data-count"])])).toEqual(expected)
+      expect(chart.summary).toContain(`${expected[0]![0]} `)
+    }
   })
 })
 

@@ -632,7 +632,7 @@ layer(AppWithWorker, { excludeTestServices: true })("chats", (it) => {
       })
       const statistics = page.statistics
       if (statistics === null) return yield* Effect.dieMessage("no statistics on the public page")
-      expect(statistics.totals).toMatchObject({ messages: 8, participants: 4, top_words: [], top_emoji: [] })
+      expect(statistics.totals).toMatchObject({ messages: 8, participants: 4, top_words: [] })
       expect(statistics.participants.map((p) => p.name).sort()).toEqual(
         ["Participant 1", "Participant 2", "Participant 3", "Participant 4"]
       )

@@ -1,6 +1,6 @@
 /**
  * The shared page and the chart endpoint through HTTP on a fresh database: the page is a 404 page until
- * sharing is on, anonymised (no name, no word, no emoji, no display name), with Open Graph tags and a
+ * sharing is on, anonymised (no name, no word, no display name; only the chat's top emoji), with Open Graph tags and a
  * preview PNG; its ETag answers 304 and changes when the chat does; turning sharing off makes the page,
  * the preview and a remembered ETag 404 at once. The owner's SVG charts carry the same numbers as the
  * chat's statistics; sizes and kinds are validated.
@@ -37,11 +37,10 @@ const sharedChat = (sub: string) =>
     return { token, api, chat }
   })
 
-/** Names (and their parts), the chat's words and emoji, the display and file names: none may be shown. */
+/** Names (and their parts), the chat's words, the display and file names: none may be shown. */
 const secrets = [
   ...rhythmParticipants.flatMap((name) => [name, ...name.split(" ")]),
   ...rhythmWords,
-  "😂", "❤️", "🌱", "🙈", "🎉",
   "Our secret garden club",
   "Allotment and lighthouse trips"
 ].map((s) => s.toLowerCase())
@@ -89,6 +88,11 @@ layer(TestApp(), { excludeTestServices: true })("shared page and charts", (it) =
       for (const [, weekday, hour, count] of cells) {
         expect(Number(count)).toBe(stats?.totals.activity.by_weekday_hour?.[Number(weekday)]?.[Number(hour)])
       }
+      // The chat's own top emoji (counted over everyone) are shown; no one's own emoji are.
+      const topEmoji = stats?.totals.top_emoji ?? []
+      expect(topEmoji.length).toBeGreaterThan(0)
+      for (const e of topEmoji.slice(0, 10)) expect(html).toContain(`data-emoji="${e.emoji}" data-count="${e.count}"`)
+      expect(stats?.participants.every((p) => p.top_emoji.length === 0)).toBe(true)
 
       // Asked again with its ETag: 304 and nothing else; with another: the page.
       const again = yield* fetchBytes(`/s/${chat.id}`, { host: "chatsight.example", "if-none-match": etag })

@@ -1,6 +1,6 @@
 /**
  * The shared page as one HTML document: every chart inline as SVG with its text summary, styles
- * inline, no script. It is drawn only from anonymised statistics ("Participant n", no words, no emoji)
+ * inline, no script. It is drawn only from anonymised statistics ("Participant n", no words, no one's own emoji)
  * and the chat's counts and dates: never its display name, file name or any message.
  */
 import { drawChartOf, escape, pageOrder, palette } from "../Charts.js"
@@ -74,7 +74,7 @@ export const sharedPage = (chat: SharedChat, origin: string): string => {
   }).join("")
   return head(title, description, openGraph) +
     `<body><main><header><h1>A chat in charts</h1><p>${escape(description)} Participants are numbered by how much ` +
-    `they wrote; no name, word or emoji of the chat is on this page.</p><ul class="facts">${facts}</ul></header>` +
+    `they wrote; no name or word of the chat is on this page.</p><ul class="facts">${facts}</ul></header>` +
     `<section class="charts" aria-label="Charts">${figures}</section>` +
     `<footer>Shared from Chatsight by someone in this chat. They can turn this page off at any time.</footer></main></body></html>`
 }
