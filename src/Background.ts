@@ -30,6 +30,9 @@ import { Insights } from "./Insights.js"
 import { ErasureRepo } from "./Users/ErasureRepo.js"
 import type { Database } from "./Database.js"
 import { Exports } from "./Exports.js"
+import { backfillChartStatistics } from "./Chats/ChartBackfill.js"
+import { MergeRepo } from "./Chats/MergeRepo.js"
+import { ParserThreads } from "./Ingest/ParserThreads.js"
 import { Sweep, SweepScheduleLive } from "./Maintenance.js"
 import { Users } from "./Users.js"
 import { Worker } from "./Worker.js"
@@ -83,6 +86,14 @@ export const EmbedMissingLive = Layer.effectDiscard(
     Effect.forkDaemon
   )
 ).pipe(Layer.provide([ChunksRepo.Default, Jobs.Default, LlmLive]))
+
+/** At start, recomputes in the background the statistics of chats stored before the chart fields existed. */
+export const ChartBackfillLive = Layer.effectDiscard(
+  backfillChartStatistics.pipe(
+    Effect.catchAllCause((cause) => Effect.logWarning("Could not recompute older chats' chart statistics", cause)),
+    Effect.forkDaemon
+  )
+).pipe(Layer.provide([MergeRepo.Default, ParserThreads.Default]))
 
 /** Enqueues a payment reconciliation pass every PAYMENTS_RECONCILE_INTERVAL. */
 export const PaymentsReconcileLive = ReconcileScheduleLive.pipe(Layer.provide(Jobs.Default))

@@ -297,6 +297,25 @@ export const mergedColumns = (
   }
 }
 
+const noColumns: MessageColumns = {
+  count: 0,
+  sentAt: new Float64Array(0),
+  kind: new Uint8Array(0),
+  author: new Int32Array(0),
+  authors: [],
+  source: "",
+  textStart: new Uint32Array(0),
+  textEnd: new Uint32Array(0),
+  mediaKind: new Uint8Array(0),
+  event: new Uint8Array(0),
+  fileStart: new Uint32Array(0),
+  fileEnd: new Uint32Array(0)
+}
+
+/** The stored messages alone as columns, as the statistics read them. */
+export const storedColumns = (stored: ReadonlyArray<StoredMessage>): MessageColumns =>
+  mergedColumns(stored, noColumns, Int32Array.from(stored, (_, i) => i))
+
 /** One message of an upload, looked for among the user's stored chats. */
 export interface MessageProbe {
   readonly author: string | null
