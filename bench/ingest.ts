@@ -7,38 +7,18 @@
  * indexes and constraints). Prints the figures and the ratio; asserts nothing.
  * BENCH_DATABASE_URL names the server (default: the local one); a scratch database is dropped after.
  */
-import { type ChildProcess, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
 import { pipeline } from "node:stream/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect, Redacted } from "effect"
 import * as Pg from "pg"
 import { from as copyFrom, to as copyTo } from "pg-copy-streams"
-import { signToken } from "../src/Auth.js"
-import { admin, adminUrl, benchServer, freePort, percentile, withDatabase } from "./support.js"
+import { admin, adminUrl, type BenchServer, percentile, startBenchServer, withDatabase } from "./support.js"
 
 const out = (line: string) => process.stdout.write(`${line}\n`)
 const count = Number(process.argv[2] ?? 1_000_000)
 const database = `chatsight_bench_ingest_${process.pid}`
-const secret = "bench-secret-bench-secret-bench-secret"
-
-const waitForHealth = async (base: string, server: ChildProcess) => {
-  for (let i = 0; i < 240; i++) {
-    if (server.exitCode !== null) throw new Error(`the server exited with code ${server.exitCode}`)
-    const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false)
-    if (ok) return
-    await new Promise((r) => setTimeout(r, 250))
-  }
-  throw new Error("the server did not become healthy")
-}
-
-const stopServer = async (server: ChildProcess) => {
-  if (server.exitCode !== null || server.signalCode !== null) return
-  const exited = new Promise((r) => server.once("exit", r))
-  server.kill("SIGTERM")
-  await exited
-}
 
 const messageColumns = "chat_id, seq, sent_at_local, sent_at, author, text, kind, media_kind, file_name, event"
 
@@ -77,25 +57,16 @@ const main = async () => {
   const bytes = readFileSync(file)
   out(`export: ${(statSync(file).size / 1024 / 1024).toFixed(1)} MB`)
 
-  await admin(`CREATE DATABASE "${database}"`)
-  const port = await freePort()
-  const base = `http://127.0.0.1:${port}`
-  const server = benchServer({
-    port,
-    databaseUrl: withDatabase(adminUrl, database),
-    secret,
-    env: {
-      WORKER_CONCURRENCY: "1",
-      ...(process.env.INGEST_INSERT_BATCH === undefined ? {} : { INGEST_INSERT_BATCH: process.env.INGEST_INSERT_BATCH })
-    }
-  })
-
+  let server: BenchServer | undefined
   try {
-    await waitForHealth(base, server)
-    const token = await Effect.runPromise(
-      signToken(Redacted.make(secret), { sub: "bench-user" }, { issuer: "chatsight-dev", audience: "chatsight" })
-    )
-    await fetch(`${base}/api/users/store`, { method: "POST", headers: { authorization: `Bearer ${token}` } })
+    server = await startBenchServer({
+      database,
+      env: {
+        WORKER_CONCURRENCY: "1",
+        ...(process.env.INGEST_INSERT_BATCH === undefined ? {} : { INGEST_INSERT_BATCH: process.env.INGEST_INSERT_BATCH })
+      }
+    })
+    const { base, token } = server
 
     // The parsing thread starts on a server's first upload (about a second, once): a small upload pays it
     // before the timed one.
@@ -130,7 +101,7 @@ const main = async () => {
     uploading = false
     await poll
     // The server would start embedding the chat at once: stopped, it takes no CPU from the raw COPY.
-    await stopServer(server)
+    await server.stop()
 
     const stored = new Pg.Client({ connectionString: withDatabase(adminUrl, database) })
     await stored.connect()
@@ -152,7 +123,7 @@ const main = async () => {
     out(`upload / raw COPY: ${(seconds / copySeconds).toFixed(2)}x (target at most 1.5x)`)
     if (response.status !== 201) out(`response: ${JSON.stringify(body).slice(0, 500)}`)
   } finally {
-    await stopServer(server)
+    await server?.stop()
     await admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`)
     rmSync(dir, { recursive: true, force: true })
   }

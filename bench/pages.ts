@@ -7,8 +7,7 @@
  * BENCH_DATABASE_URL names the server (default: the local one); a scratch database is dropped after.
  */
 import { gzipSync } from "node:zlib"
-import { Effect, Redacted, Schema } from "effect"
-import { signToken } from "../src/Auth.js"
+import { Schema } from "effect"
 import { anonymise } from "../src/Chats.js"
 import { ChatStatisticsSchema } from "../src/Domain/Statistics.js"
 import { columnSource } from "../src/Ingest/Columns.js"
@@ -17,13 +16,12 @@ import { computeStatistics } from "../src/Ingest/Statistics.js"
 import { sharedPage } from "../src/Pages/Html.js"
 import { previewSvg, rasterise } from "../src/Pages/Preview.js"
 import { rhythmChatExport } from "../test/support/rhythmChat.js"
-import { admin, adminUrl, benchServer, freePort, percentile, withDatabase } from "./support.js"
+import { admin, type BenchServer, percentile, startBenchServer } from "./support.js"
 
 const out = (line: string) => process.stdout.write(`${line}\n`)
 const count = Number(process.argv[2] ?? 40_000)
 const runs = 30
 const database = `chatsight_bench_pages_${process.pid}`
-const secret = "bench-secret-bench-secret-bench-secret"
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`
 
 /** Milliseconds of each of `runs` calls of `f`, sorted. */
@@ -63,33 +61,13 @@ const inProcess = async (text: string) => {
   out(`preview render: ${describe(await timed(preview))}, ${kb(png.length)}`)
 }
 
-const waitForHealth = async (base: string) => {
-  for (let i = 0; i < 240; i++) {
-    if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) return
-    await new Promise((r) => setTimeout(r, 250))
-  }
-  throw new Error("the server did not become healthy")
-}
-
 const throughServer = async (text: string) => {
   out(`\n== Through the server: GET /s/{chat_id} of a ${count.toLocaleString("en")}-message chat ==`)
-  await admin(`CREATE DATABASE "${database}"`)
-  const port = await freePort()
-  const base = `http://127.0.0.1:${port}`
-  const server = benchServer({
-    port,
-    databaseUrl: withDatabase(adminUrl, database),
-    secret,
-    env: { RATE_LIMITS: "false" }
-  })
-
+  let server: BenchServer | undefined
   try {
-    await waitForHealth(base)
-    const token = await Effect.runPromise(
-      signToken(Redacted.make(secret), { sub: "bench-user" }, { issuer: "chatsight-dev", audience: "chatsight" })
-    )
-    const auth = { authorization: `Bearer ${token}` }
-    await fetch(`${base}/api/users/store`, { method: "POST", headers: auth })
+    server = await startBenchServer({ database, env: { RATE_LIMITS: "false" } })
+    const { base } = server
+    const auth = { authorization: `Bearer ${server.token}` }
     const form = new FormData()
     form.append("file", new Blob([text]), "chat.txt")
     const uploaded = await fetch(`${base}/api/chats/upload`, { method: "POST", headers: auth, body: form })
@@ -130,8 +108,7 @@ const throughServer = async (text: string) => {
     const png = await preview.arrayBuffer()
     out(`preview (rendered): HTTP ${preview.status}, ${(performance.now() - previewStarted).toFixed(1)} ms, ${kb(png.byteLength)}`)
   } finally {
-    server.kill("SIGTERM")
-    await new Promise((r) => server.once("exit", r))
+    await server?.stop()
     await admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`)
   }
 }

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { createServer } from "node:net"
 import * as Pg from "pg"
+import { signToken } from "../src/Auth.js"
 import { DatabaseConfig } from "../src/Config.js"
 import * as Pool from "../src/Database/Pool.js"
 
@@ -88,25 +89,62 @@ export const freePort = () =>
     })
   })
 
+const benchSecret = "bench-secret-bench-secret-bench-secret"
+
+export interface BenchServer {
+  readonly base: string
+  readonly child: ChildProcess
+  /** A token of the signed-up user "bench-user". */
+  readonly token: string
+  /** SIGTERM, then its exit; nothing when it has already exited. */
+  readonly stop: () => Promise<void>
+}
+
 /**
- * The server (`src/main.ts` under tsx) on loopback `port` with `databaseUrl` and the bench's token
- * secret, logging at BENCH_LOG_LEVEL (its output shown only when that is set), with `env` on top.
+ * The server (`src/main.ts` under tsx) on a free loopback port and the scratch database `database`
+ * (created here; the caller drops it), logging at BENCH_LOG_LEVEL (its output shown only when that is
+ * set), with `env` on top; answered once healthy, with "bench-user" signed up.
  */
-export const benchServer = (input: {
-  readonly port: number
-  readonly databaseUrl: string
-  readonly secret: string
+export const startBenchServer = async (input: {
+  readonly database: string
   readonly env?: Record<string, string>
-}): ChildProcess =>
-  spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+}): Promise<BenchServer> => {
+  await admin(`CREATE DATABASE "${input.database}"`)
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     env: {
       PATH: process.env.PATH,
-      PORT: String(input.port),
+      PORT: String(port),
       HOST: "127.0.0.1",
-      DATABASE_URL: input.databaseUrl,
-      AUTH_JWT_SECRET: input.secret,
+      DATABASE_URL: withDatabase(adminUrl, input.database),
+      AUTH_JWT_SECRET: benchSecret,
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
       ...input.env
     },
     stdio: ["ignore", process.env.BENCH_LOG_LEVEL === undefined ? "ignore" : "inherit", "inherit"]
   })
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise((r) => child.once("exit", r))
+    child.kill("SIGTERM")
+    await exited
+  }
+  try {
+    let healthy = false
+    for (let i = 0; i < 240 && !healthy; i++) {
+      if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`)
+      healthy = await fetch(`${base}/health`).then((r) => r.ok, () => false)
+      if (!healthy) await new Promise((r) => setTimeout(r, 250))
+    }
+    if (!healthy) throw new Error("the server did not become healthy")
+    const token = await Effect.runPromise(
+      signToken(Redacted.make(benchSecret), { sub: "bench-user" }, { issuer: "chatsight-dev", audience: "chatsight" })
+    )
+    await fetch(`${base}/api/users/store`, { method: "POST", headers: { authorization: `Bearer ${token}` } })
+    return { base, child, token, stop }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}
