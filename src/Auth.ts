@@ -6,7 +6,7 @@
  * balance, Credits/Http.ts) both use it. A subject with no account yet passes, so that
  * `POST /api/users/store` can create it.
  */
-import { Data, Effect, FiberRef, Option, Redacted } from "effect"
+import { Cache, Data, Duration, Effect, Exit, FiberRef, Option, Redacted } from "effect"
 import * as Jose from "jose"
 import { randomBytes, webcrypto } from "node:crypto"
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises"
@@ -97,6 +97,12 @@ const hmacKey = (secret: Redacted.Redacted) =>
 export const authMode = (config: { readonly jwksUrl: Option.Option<URL>; readonly jwtSecret: Option.Option<unknown> }) =>
   Option.isSome(config.jwksUrl) ? "jwks" as const : Option.isSome(config.jwtSecret) ? "hs256" as const : "dev-secret" as const
 
+/** A token that verified: its claims, and when it expires (ms since the epoch) if it says. */
+interface Verified {
+  readonly claims: Claims
+  readonly expiresAt: number | null
+}
+
 export class TokenVerifier extends Effect.Service<TokenVerifier>()("chatsight/TokenVerifier", {
   effect: Effect.gen(function*() {
     const config = yield* AuthConfig
@@ -120,7 +126,7 @@ export class TokenVerifier extends Effect.Service<TokenVerifier>()("chatsight/To
       Effect.annotateLogs({ mode: Option.isSome(config.jwksUrl) ? "jwks" : "hs256" })
     )
 
-    const verify = (token: string): Effect.Effect<Claims, Unauthorized> =>
+    const check = (token: string): Effect.Effect<Verified, Unauthorized> =>
       Effect.tryPromise({
         try: () => verifyJwt(token),
         catch: (error) => new Unauthorized({ message: reason(error) })
@@ -129,13 +135,36 @@ export class TokenVerifier extends Effect.Service<TokenVerifier>()("chatsight/To
           const sub = str(payload.sub)
           return sub === null || sub.length > 255
             ? Effect.fail(new Unauthorized({ message: "The token names no valid subject" }))
-            : Effect.succeed<Claims>({
-              sub,
-              email: str(payload.email),
-              name: str(payload.name),
-              issuedAt: typeof payload.iat === "number" ? payload.iat : null
+            : Effect.succeed<Verified>({
+              claims: {
+                sub,
+                email: str(payload.email),
+                name: str(payload.name),
+                issuedAt: typeof payload.iat === "number" ? payload.iat : null
+              },
+              expiresAt: typeof payload.exp === "number" ? payload.exp * 1000 : null
             })
-        }),
+        })
+      )
+
+    // A client sends the same token with every request until it expires: the signature and claims of a
+    // token already verified are not checked again for a while (as API gateways' JWT caches do). Keyed by
+    // the whole token, so a hit is the very bytes that verified; failures are not kept.
+    const ttl = Duration.toMillis(config.verifiedTokenTtl)
+    const verified = ttl > 0 && config.verifiedTokenCapacity > 0
+      ? yield* Cache.makeWith({
+        capacity: config.verifiedTokenCapacity,
+        lookup: check,
+        timeToLive: Exit.match({
+          onFailure: () => Duration.zero,
+          onSuccess: ({ expiresAt }) => Duration.millis(expiresAt === null ? ttl : Math.min(ttl, expiresAt - Date.now()))
+        })
+      })
+      : undefined
+
+    const verify = (token: string): Effect.Effect<Claims, Unauthorized> =>
+      (verified === undefined ? check(token) : verified.get(token)).pipe(
+        Effect.map(({ claims }) => claims),
         // Every request runs this: no stack trace is captured for its span (a failure here is a 401, not a bug).
         Effect.withSpan("TokenVerifier.verify", { captureStackTrace: false })
       )

@@ -87,6 +87,16 @@ export const AuthConfig = Config.all({
   jwtSecret: Config.option(Config.redacted("AUTH_JWT_SECRET")),
   issuer: Config.string("AUTH_ISSUER").pipe(Config.withDefault("chatsight-dev")),
   audience: Config.string("AUTH_AUDIENCE").pipe(Config.withDefault("chatsight")),
+  /**
+   * Tokens that verified are remembered this long (never past their `exp`), so a client's next request
+   * skips the signature check; 0 turns it off. The account's standing is still read on every request.
+   */
+  verifiedTokenTtl: duration("AUTH_VERIFIED_TOKEN_TTL", "60 seconds"),
+  /** How many verified tokens are remembered at most (least recently used go first). */
+  verifiedTokenCapacity: Config.integer("AUTH_VERIFIED_TOKEN_CACHE").pipe(
+    Config.withDefault(10_000),
+    Config.validate({ message: "AUTH_VERIFIED_TOKEN_CACHE must be 0 or more", validation: (n: number) => n >= 0 })
+  ),
   dataDir: DataDir
 })
 

@@ -4,7 +4,7 @@
  * random port in tests) and the `Database`.
  */
 import { Headers, HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer, OpenApi } from "@effect/platform"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { Api } from "./Api.js"
 import { Authenticator } from "./Auth.js"
 import { AuthenticationLive } from "./Auth/Http.js"
@@ -18,15 +18,15 @@ import { queueEmbedding } from "./Rag/Embedding.js"
 import { HttpRagLive } from "./Rag/Http.js"
 import { VectorLive } from "./Vector/Live.js"
 import { IngestConfig, ServerConfig } from "./Config.js"
-import { CreditsApi } from "./Credits/Api.js"
-import { BalanceRoute, HttpCreditsLive } from "./Credits/Http.js"
+import { BalanceLane, HttpCreditsLive } from "./Credits/Http.js"
 import { HttpHealthLive } from "./Health/Http.js"
 import { HttpInsightsLive } from "./Insights/Http.js"
 import { HttpPaymentsLive } from "./Payments/Http.js"
 import { HttpExportsLive } from "./Exports/Http.js"
 import { edge, RenderFailuresLive } from "./Http/Middleware.js"
 import { cleanOpenApi } from "./Http/OpenApiCleanup.js"
-import { directKey, routeOfRequest, routeTable } from "./Http/Routes.js"
+import { Lane } from "./Http/Lane.js"
+import { routeOfRequest, routeTable } from "./Http/Routes.js"
 import { spanNameOf } from "./Http/SpanName.js"
 import { RateLimitsLive } from "./RateLimit/Http.js"
 import { HttpUsersLive } from "./Users/Http.js"
@@ -46,18 +46,18 @@ const ApiLive = HttpApiBuilder.api(ServedApi).pipe(
 
 const routeOf = routeOfRequest(routeTable(Api))
 
-export const HttpAppLive = Layer.unwrapEffect(
+export const HttpAppLive = Layer.unwrapScoped(
   Effect.gen(function*() {
     const config = yield* ServerConfig
     const ingest = yield* IngestConfig
-    // The balance is read by every client on every screen: answered at the edge (Credits/Http.ts).
-    const balance = yield* Effect.orDie(Effect.fromNullable(CreditsApi.endpoints.balance))
-    const direct = new Map([[directKey(balance), yield* BalanceRoute]])
+    // The balance is read by every client on every screen: its plain requests take the Node server's
+    // lean lane when there is one (Http/Lane.ts); the contract's handler answers the rest.
+    const lane = yield* Effect.serviceOption(Lane)
+    if (Option.isSome(lane)) yield* lane.value.install([yield* BalanceLane])
     return HttpApiBuilder.serve(edge({
       ...config,
       routeOf,
-      bodyLimit: (types) => types.includes("multipart/form-data") ? ingest.maxUploadBytes : config.maxBodyBytes,
-      direct
+      bodyLimit: (types) => types.includes("multipart/form-data") ? ingest.maxUploadBytes : config.maxBodyBytes
     }))
   })
 ).pipe(

@@ -90,7 +90,7 @@ export class Users extends Effect.Service<Users>()("chatsight/Users", {
      */
     const status = (claims: Claims) =>
       // Every authenticated request runs this: its span captures no stack trace (an Error per request).
-      repo.status({ id: claims.sub, subjectHash: subjectHash(claims.sub), issuedAt: claims.issuedAt }).pipe(
+      repo.status({ id: claims.sub, subjectHash: () => subjectHash(claims.sub), issuedAt: claims.issuedAt }).pipe(
         orDatabaseError,
         Effect.withSpan("Users.status", { captureStackTrace: false })
       )

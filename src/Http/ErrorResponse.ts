@@ -91,16 +91,19 @@ export const toApiError = (cause: Cause.Cause<unknown>): Effect.Effect<ApiError>
 /** A message as an error body may carry it: bounded, whatever it quotes. */
 export const boundedMessage = (message: string): string => excerpt(message, maxMessage)
 
+/** An error's status and body, and whether the answer says when to come back (503 and 429 do). */
+export const errorAnswer = (error: ApiError, requestId: string) => {
+  const status = statusOf(error)
+  const body = errorBody(error._tag, boundedMessage(error.message), requestId, detailsOf(error))
+  return { status, body, retryAfter: status === 503 || status === 429 } as const
+}
+
 /** Writes an error as the one body shape; 503 and 429 say when to come back. */
 export const errorResponse = (error: ApiError, retryAfterSeconds: number) =>
   Effect.gen(function*() {
-    const requestId = yield* FiberRef.get(CurrentRequestId)
-    const status = statusOf(error)
-    const body = errorBody(error._tag, boundedMessage(error.message), requestId, detailsOf(error))
+    const { body, retryAfter, status } = errorAnswer(error, yield* FiberRef.get(CurrentRequestId))
     const response = yield* HttpServerResponse.json(body, { status }).pipe(Effect.orDie)
-    return status === 503 || status === 429
-      ? HttpServerResponse.setHeader(response, "retry-after", String(retryAfterSeconds))
-      : response
+    return retryAfter ? HttpServerResponse.setHeader(response, "retry-after", String(retryAfterSeconds)) : response
   })
 
 /** Turns any failure of `app` (but an interruption) into its error response. */

@@ -1,8 +1,8 @@
 /**
  * The edge of every request: an `X-Request-Id` (a sane incoming one, else a new one) in the response,
  * the logs, the span and error bodies; CORS; the request checks (body type and size, NUL, JSON depth);
- * the server span's route; the routes answered without the contract's router (`direct`); and one JSON
- * access log line with the request id, trace id, route, status, duration and user.
+ * the server span's route; and one JSON access log line with the request id, trace id, route, status,
+ * duration and user. (The plainest balance reads skip it for the Node server's lean lane: Lane.ts.)
  *
  * It runs on every request, so it reads the fiber's state synchronously and writes span attributes on
  * the span object rather than through an effect each: its whole cost is a few allocations.
@@ -21,17 +21,13 @@ import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Context, Effect, FiberRef, HashMap, Layer, Option, type Tracer } from "effect"
 import { randomUUID } from "node:crypto"
 import { ServerConfig } from "../Config.js"
-import type { ApiError } from "../Domain/Errors.js"
 import { CurrentRequestId, CurrentUserId } from "../Domain/RequestContext.js"
 import { errorResponse, renderFailures } from "./ErrorResponse.js"
 import { refusal } from "./RequestChecks.js"
 import type { Route } from "./Routes.js"
 import { renameServerSpan, templateOf } from "./SpanName.js"
 
-const saneRequestId = /^[A-Za-z0-9._:-]{1,128}$/
-
-/** A route the edge answers itself: its handler, failures included (rendered as the one error body). */
-export type DirectRoute = Effect.Effect<HttpServerResponse.HttpServerResponse, ApiError, HttpServerRequest.HttpServerRequest>
+export const saneRequestId = /^[A-Za-z0-9._:-]{1,128}$/
 
 export interface EdgeOptions {
   readonly corsOrigins: ReadonlyArray<string>
@@ -39,12 +35,6 @@ export interface EdgeOptions {
   readonly routeOf: (request: HttpServerRequest.HttpServerRequest) => Route | undefined
   /** The largest body an endpoint reading `types` may be sent. */
   readonly bodyLimit: (types: ReadonlyArray<string>) => number
-  /**
-   * Endpoints of the contract answered here rather than through its router, by `"{method} {template}"`:
-   * the hottest reads, where the router's per-request work would be most of the cost. They keep the
-   * contract's path, responses and errors (the OpenAPI document is the same).
-   */
-  readonly direct: ReadonlyMap<string, DirectRoute>
   readonly retryAfterSeconds: number
 }
 
@@ -58,9 +48,6 @@ export const edge = (options: EdgeOptions) => {
     exposedHeaders: ["x-request-id", "retry-after"],
     maxAge: 600
   })
-  const direct = new Map(
-    [...options.direct].map(([key, route]) => [key, cors(renderFailures(route, options.retryAfterSeconds))] as const)
-  )
 
   return HttpMiddleware.make(<E, R>(app: HttpApp.Default<E, R>) => {
     const served = cors(app)
@@ -103,12 +90,11 @@ export const edge = (options: EdgeOptions) => {
         )
       }
 
-      const fast = route === undefined ? undefined : direct.get(`${request.method} ${route.template}`)
       const handled = Effect.flatMap(refusal(request, { types, limit }), (refused) =>
         Option.isSome(refused)
           ? Effect.flatMap(answeredHere(request, cors(errorResponse(refused.value, options.retryAfterSeconds))), (response) =>
             Effect.as(finish(response.status, route?.template), response))
-          : Effect.flatMap(fast === undefined ? served : answeredHere(request, fast), (response) => {
+          : Effect.flatMap(served, (response) => {
             // The router writes the route it matched on the span (`/api/chats/:chat_id`); a route the
             // contract does not declare (the docs) was not named when the span started, so it is now.
             const matched = span?.attributes.get("http.route")

@@ -5,12 +5,14 @@
  * error body (see RawAnswer). On shutdown it stops accepting and waits for in-flight requests; requests
  * still running after SHUTDOWN_TIMEOUT have their connections closed.
  */
+import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Duration, Effect, Layer, Runtime } from "effect"
 import { randomUUID } from "node:crypto"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import { ServerConfig } from "../Config.js"
 import { errorBody, RequestTimeout, ServiceUnavailable, statusOf } from "../Domain/Errors.js"
+import { Lane, type LaneHandler, laneHandler } from "./Lane.js"
 import { answerAndClose, inFlightResponse, parserRefusal, requestIdOf } from "./RawAnswer.js"
 
 interface Settings {
@@ -22,7 +24,7 @@ interface Settings {
 /** Runs a log line from a Node callback on the runtime the server was built in (its logger). */
 type Log = (message: string, annotations: Record<string, unknown>) => void
 
-/** Answers while no application handles requests (it is the only `request` listener then). */
+/** Answers while no application handles requests (before it serves, and once it has stopped). */
 const answerUnattached = (response: ServerResponse, retryAfterSeconds: number) => {
   const requestId = randomUUID()
   const body = JSON.stringify(errorBody(ServiceUnavailable._tag, ServiceUnavailable.notServing, requestId))
@@ -66,8 +68,14 @@ const watchBody = (request: IncomingMessage, idleMs: number, onStall: () => void
   setTimeout(check, step).unref()
 }
 
+/** What answers requests, once the application serves: the lane first, then the platform's handler. */
+interface Serving {
+  app: ((request: IncomingMessage, response: ServerResponse) => void) | undefined
+  lane: LaneHandler | undefined
+}
+
 /** The server, with every answer it gives beneath the application. */
-const makeServer = (settings: Settings, log: Log): Server => {
+const makeServer = (settings: Settings, log: Log, serving: Serving): Server => {
   const requestTimeoutMs = Duration.toMillis(settings.requestTimeout)
   const bodyTimeoutMs = Duration.toMillis(settings.requestBodyTimeout)
   const server = createServer({
@@ -79,7 +87,10 @@ const makeServer = (settings: Settings, log: Log): Server => {
   })
 
   server.on("request", (request, response) => {
-    if (server.listenerCount("request") === 1) return answerUnattached(response, settings.retryAfterSeconds)
+    const app = serving.app
+    if (app === undefined) return answerUnattached(response, settings.retryAfterSeconds)
+    if (serving.lane?.(request, response) === true) return
+    app(request, response)
     if (!hasBody(request)) return
     watchBody(request, bodyTimeoutMs, () => {
       const requestId = requestIdOf(response)
@@ -119,7 +130,8 @@ export const nodeServerOn = (listen: { readonly host: string; readonly port: num
       const runtime = yield* Effect.runtime<never>()
       const log: Log = (message, annotations) =>
         Runtime.runFork(runtime)(Effect.logInfo(message).pipe(Effect.annotateLogs(annotations)))
-      const server = makeServer(settings, log)
+      const serving: Serving = { app: undefined, lane: undefined }
+      const server = makeServer(settings, log, serving)
       // Built after the server, so released before it: arms the deadline, then the server closes.
       const deadline = Layer.scopedDiscard(
         Effect.addFinalizer(() =>
@@ -134,7 +146,41 @@ export const nodeServerOn = (listen: { readonly host: string; readonly port: num
           )
         )
       )
-      return deadline.pipe(Layer.provideMerge(NodeHttpServer.layer(() => server, listen)))
+      // The platform's server listens and closes; its handler is called from this server's one listener.
+      const httpServer = Layer.scoped(
+        HttpServer.HttpServer,
+        Effect.map(NodeHttpServer.make(() => server, listen), (platform) =>
+          HttpServer.make({
+            address: platform.address,
+            serve: (httpApp, middleware) =>
+              Effect.flatMap(
+                middleware === undefined
+                  ? NodeHttpServer.makeHandler(httpApp)
+                  : NodeHttpServer.makeHandler(httpApp, middleware),
+                (handler) =>
+                Effect.acquireRelease(
+                  Effect.sync(() => {
+                    serving.app = handler
+                  }),
+                  () => Effect.sync(() => {
+                    serving.app = undefined
+                  })
+                ))
+          }))
+      )
+      const lane = Layer.succeed(Lane, {
+        install: (routes) =>
+          Effect.flatMap(Effect.runtime<never>(), (runtime) =>
+            Effect.acquireRelease(
+              Effect.sync(() => {
+                serving.lane = laneHandler(routes, runtime, settings.retryAfterSeconds)
+              }),
+              () => Effect.sync(() => {
+                serving.lane = undefined
+              })
+            ))
+      })
+      return deadline.pipe(Layer.provideMerge(Layer.mergeAll(httpServer, lane, NodeHttpServer.layerContext)))
     })
   )
 

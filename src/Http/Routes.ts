@@ -73,7 +73,3 @@ export const routeOfRequest = (table: (method: string, path: string) => Route | 
     return route
   }
 }
-
-/** The key of an endpoint among the edge's direct routes: `GET /api/credits/balance`. */
-export const directKey = (endpoint: { readonly method: string; readonly path: string }): string =>
-  `${endpoint.method} ${asTemplate(endpoint.path)}`

@@ -55,7 +55,8 @@ export class UsersRepo extends Effect.Service<UsersRepo>()("chatsight/UsersRepo"
      * looked up among the erasures: a token issued before one is refused (one without `iat` predates them all).
      * An active account's balance comes with it, from the same row: the balance route needs no second query.
      */
-    const status = (input: { readonly id: string; readonly subjectHash: string; readonly issuedAt: number | null }) =>
+    // The subject's hash is needed only for a subject without an account (rare): computed then.
+    const status = (input: { readonly id: string; readonly subjectHash: () => string; readonly issuedAt: number | null }) =>
       Effect.gen(function*() {
         const [row] = yield* sql<{ deleted: boolean; after: number | null; balance: number }>`
           SELECT deleted_at IS NOT NULL AS deleted, extract(epoch FROM tokens_issued_after)::float8 AS after,
@@ -68,7 +69,7 @@ export class UsersRepo extends Effect.Service<UsersRepo>()("chatsight/UsersRepo"
             : { status: "active" as const, balance: row.balance }
         }
         const [erased] = yield* sql<{ after: number | null }>`
-          SELECT extract(epoch FROM max(requested_at))::float8 AS after FROM erasures WHERE subject_hash = ${input.subjectHash}`
+          SELECT extract(epoch FROM max(requested_at))::float8 AS after FROM erasures WHERE subject_hash = ${input.subjectHash()}`
         const refused = erased?.after !== null && erased?.after !== undefined && before(erased.after)
         return { status: refused ? "deleted" as const : "unknown" as const, balance: null }
       })
