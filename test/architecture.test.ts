@@ -50,7 +50,8 @@ const publicModules = new Set([
   "Llm/Live.ts", // the configured language model
   "Rag/Retrieval.ts", // hybrid retrieval inside a chat (insight evidence)
   "Vector/Live.ts", // the configured vector store
-  "Http/NodeServer.ts" // the Node server the application runs on
+  "Http/NodeServer.ts", // the Node server the application runs on
+  "Http/Lane.ts" // a route the Node server answers on its lean lane
 ])
 
 const isContract = (file: string) => file === "Api.ts" || file === "Client.ts" || file.endsWith("/Api.ts")

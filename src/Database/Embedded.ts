@@ -4,18 +4,36 @@
  * pool in front of it holds one connection, so a second transaction waits rather than interleaving.
  */
 import { PGlite } from "@electric-sql/pglite"
-import { vector } from "@electric-sql/pglite-pgvector"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { Data, Effect } from "effect"
+import { fork } from "node:child_process"
+import { existsSync } from "node:fs"
 import { mkdir } from "node:fs/promises"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { pgliteOptions } from "./EmbeddedOptions.js"
 
 export class EmbeddedDatabaseError extends Data.TaggedError("EmbeddedDatabaseError")<{
   readonly message: string
   readonly cause: unknown
 }> {}
 
-/** Options that every PGlite of ours is created with, so templates and live instances agree. */
-export const pgliteOptions = { extensions: { vector } } as const
+export { pgliteOptions }
+
+/**
+ * Creates the database in a new data directory from a short-lived process. initdb grows PGlite's
+ * WebAssembly memory to several hundred megabytes, which an instance keeps for its whole life (WASM
+ * memory never shrinks, and a thread's would stay in this process's allocator): the serving instance
+ * opens the created directory and stays near the size of any later start.
+ */
+const initialise = (dataDir: string) =>
+  new Promise<void>((resolve, reject) => {
+    const typescript = import.meta.url.endsWith(".ts")
+    const entry = fileURLToPath(new URL(typescript ? "./EmbeddedInit.ts" : "./EmbeddedInit.js", import.meta.url))
+    const child = fork(entry, [dataDir], { execArgv: typescript ? ["--import", "tsx"] : [], stdio: "inherit" })
+    child.once("error", reject)
+    child.once("exit", (code) => code === 0 ? resolve() : reject(new Error(`initdb exited with code ${code}`)))
+  })
 
 /** Opens (creating if needed) a PGlite data directory for the life of the scope, with `shared_buffers` of that size. */
 export const openPglite = (dataDir: string, sharedBuffers: string) =>
@@ -23,6 +41,7 @@ export const openPglite = (dataDir: string, sharedBuffers: string) =>
     Effect.tryPromise({
       try: async () => {
         await mkdir(dataDir, { recursive: true })
+        if (!existsSync(join(dataDir, "PG_VERSION"))) await initialise(dataDir)
         return PGlite.create({
           dataDir,
           ...pgliteOptions,
