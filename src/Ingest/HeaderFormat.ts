@@ -93,6 +93,149 @@ export const isDigit = (c: number): boolean =>
 export const digitValue = (c: number): number => (c <= 0x39 ? c - 0x30 : c <= 0x669 ? c - 0x660 : c - 0x6f0)
 
 /**
+ * Where a header's parts are, as `readFields` and a `HeaderReader` write them in the same array after
+ * its six values (the three date fields in the shape's order, hour, minute, second).
+ */
+export const AFTER_DATE_AT = 6
+export const HOUR_AT = 7
+export const AFTER_TIME_AT = 8
+
+/**
+ * The digit runs of the header `text[pos, headerEnd)` (one the shape's regex matched): three date fields,
+ * hour, minute and maybe second into `fields`, with where the date ends, the hour starts and the time
+ * ends. Returns how many runs were read (at most `wanted`).
+ */
+export const readFields = (text: string, pos: number, headerEnd: number, wanted: number, fields: Int32Array): number => {
+  let k = 0
+  let i = pos
+  fields[AFTER_DATE_AT] = pos
+  fields[HOUR_AT] = pos
+  while (i < headerEnd && k < wanted) {
+    let c = text.charCodeAt(i)
+    if (!isDigit(c)) {
+      i++
+      continue
+    }
+    if (k === 3) fields[HOUR_AT] = i
+    let v = 0
+    while (i < headerEnd && isDigit(c)) {
+      v = v * 10 + digitValue(c)
+      c = text.charCodeAt(++i)
+    }
+    fields[k++] = v
+    if (k === 3) fields[AFTER_DATE_AT] = i
+  }
+  fields[AFTER_TIME_AT] = i
+  return k
+}
+
+/** The units SP stands for. */
+const isSpaceUnit = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0xa0 || c === 0x202f
+
+/**
+ * Reads a header at `pos` as `readFields` does and returns its end, or -1 when the line does not start
+ * with one in the plain form (the shape's regex then decides).
+ */
+export type HeaderReader = (text: string, pos: number, fields: Int32Array) => number
+
+/**
+ * A reader of the headers of `shape` as WhatsApp writes nearly all of them: ASCII digits, no direction
+ * marks, no space inside the date, only a dot, comma and spaces between date and time, an "AM"/"p. m."
+ * suffix at most. It takes the regex's own first choice at every step (the longest digit run, an
+ * optional unit when present) and gives up wherever the regex might choose otherwise, so a header it
+ * reads is one the regex matches, to the same end, with the same fields. It reads each unit once, where
+ * the regex and then `readFields` read the header twice. Null for am/pm before the time (rare shapes).
+ */
+export const headerReader = (shape: Shape): HeaderReader | null => {
+  if (shape.ampm === "prefix") return null
+  const bracket = shape.bracket
+  const dateSep = shape.dateSep.charCodeAt(0)
+  const timeSep = shape.timeSep.charCodeAt(0)
+  const seconds = shape.seconds
+  const suffix = shape.ampm === "suffix"
+  const terminator = shape.terminator
+  return (text, pos, fields) => {
+    let i = pos
+    if (bracket) {
+      if (text.charCodeAt(i) !== 0x5b /* [ */) return -1
+      i++
+    }
+    // Three date fields of one to four digits, the shape's separator between them.
+    for (let f = 0; f < 3; f++) {
+      let v = 0
+      const from = i
+      let d = text.charCodeAt(i) - 0x30
+      while (d >= 0 && d <= 9) {
+        v = v * 10 + d
+        d = text.charCodeAt(++i) - 0x30
+      }
+      if (i === from || i - from > 4) return -1
+      fields[f] = v
+      if (f < 2) {
+        if (text.charCodeAt(i) !== dateSep) return -1
+        i++
+      }
+    }
+    fields[AFTER_DATE_AT] = i
+    // "\.?[,،]?" then spaces (or marks), all of them; then the hour must follow at once.
+    if (text.charCodeAt(i) === 0x2e) i++
+    let c = text.charCodeAt(i)
+    if (c === 0x2c || c === 0x60c) c = text.charCodeAt(++i)
+    const spaces = i
+    while (isSpaceUnit(c) || c === 0x200e || c === 0x200f) c = text.charCodeAt(++i)
+    if (i === spaces) return -1
+    fields[HOUR_AT] = i
+    // Hour (one or two digits), minute and maybe second (two each), the time separator between them.
+    const last = seconds ? 5 : 4
+    for (let f = 3; f <= last; f++) {
+      if (f > 3) {
+        if (text.charCodeAt(i) !== timeSep) return -1
+        i++
+      }
+      const from = i
+      let v = 0
+      let d = text.charCodeAt(i) - 0x30
+      while (d >= 0 && d <= 9) {
+        v = v * 10 + d
+        d = text.charCodeAt(++i) - 0x30
+      }
+      const digits = i - from
+      if (digits === 0 || digits > 2 || (f > 3 && digits !== 2)) return -1
+      fields[f] = v
+    }
+    fields[AFTER_TIME_AT] = i
+    c = text.charCodeAt(i)
+    if (suffix) {
+      // "SP?" then "[AaPp]\.?[ \u00A0\u202F]?[Mm]\.?", not followed by a letter.
+      if (isSpaceUnit(c)) c = text.charCodeAt(++i)
+      if (c !== 0x41 && c !== 0x61 && c !== 0x50 && c !== 0x70) return -1
+      c = text.charCodeAt(++i)
+      if (c === 0x2e) c = text.charCodeAt(++i)
+      if (c === 0x20 || c === 0xa0 || c === 0x202f) c = text.charCodeAt(++i)
+      if (c !== 0x4d && c !== 0x6d) return -1
+      c = text.charCodeAt(++i)
+      if (c === 0x2e) c = text.charCodeAt(++i)
+      if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0xc0 && c <= 0x24f) || (c >= 0x600 && c <= 0x6ff)) return -1
+    }
+    // The terminator, without a direction mark before it, then one space.
+    if (terminator === "-") {
+      if (!isSpaceUnit(c)) return -1
+      c = text.charCodeAt(++i)
+      if (c !== 0x2d && c !== 0x2013) return -1
+      c = text.charCodeAt(++i)
+    } else if (terminator === "]") {
+      if (c !== 0x5d) return -1
+      c = text.charCodeAt(++i)
+    } else if (terminator === ":") {
+      if (c !== 0x3a) return -1
+      c = text.charCodeAt(++i)
+    }
+    if (!isSpaceUnit(c)) return -1
+    return i + 1
+  }
+}
+
+/**
  * Whether the am/pm token in `text[from, to)` means afternoon; the first letter decides (p, nachm.,
  * 午後, 下午, 오후, م, ب.ظ are afternoon), and spaces, dots and commas before it are skipped.
  */

@@ -1,9 +1,10 @@
 /**
  * WhatsApp's localized markers, in one place: the reference table (markers/, one list per language, every
  * string copied from whatsapp-markers.json) compiled once into the matchers the parser and the statistics
- * use. Fixed strings become Map lookups; strings with placeholders ("{name} left") become anchored regexes
- * reached through their literal head or tail (markers/Matcher.ts), so an ordinary message costs a few
- * lookups. The table has no pinned or kept-message events: no source for them was found.
+ * use. Fixed strings are compared in place with the few of a line's length and ends; strings with
+ * placeholders ("{name} left") become anchored regexes reached through their literal head or tail
+ * (markers/Matcher.ts), so an ordinary message costs a few array reads. The table has no pinned or
+ * kept-message events: no source for them was found.
  */
 import type { MediaKind, SystemEvent } from "../Domain/MessageKind.js"
 import type { MarkerEntry } from "./markers/Entry.js"

@@ -35,17 +35,25 @@ export type ParseOutcome = Parsed | Refusal
  * ("override").
  */
 export const parseChat = (input: string, options: ParseOptions = {}): ParseOutcome => {
-  let text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input
   if (isBlank(text)) return refusal("empty", "The file is empty.")
-  // Exports mix CRLF and LF (and old ones use bare CR); one normalisation keeps the pass simple.
-  if (text.indexOf("\r") !== -1) text = text.replace(/\r\n?/g, "\n")
+  // Exports mix CRLF and LF (and old ones use bare CR); one normalisation keeps the pass simple. Whether
+  // there is a carriage return at all is found while reading (see `runPass`), not by a scan of its own.
+  const outcome = parseText(text, options)
+  if (outcome !== null) return outcome
+  // Normalised, the text holds no carriage return, so this parse does not give up.
+  return parseText(text.replace(/\r\n?/g, "\n"), options) ?? notAChat(NO_HEADER_LINE)
+}
+
+const NO_HEADER_LINE =
+  "This does not look like a WhatsApp chat export: no line starts with a date and time the way WhatsApp writes them."
+
+const notAChat = (message: string): Refusal => refusal("not-a-chat", message)
+
+/** `parseChat` for a text without a BOM; null when it holds a carriage return. */
+const parseText = (text: string, options: ParseOptions): ParseOutcome | null => {
   const detection = detectShape(text)
-  if (detection === null) {
-    return refusal(
-      "not-a-chat",
-      "This does not look like a WhatsApp chat export: no line starts with a date and time the way WhatsApp writes them."
-    )
-  }
+  if (detection === null) return text.indexOf("\r") === -1 ? notAChat(NO_HEADER_LINE) : null
   const { re, shape } = detection.compiled
   const defaultOrder = (upperAmPm: boolean): boolean =>
     // Year-first dates are y-m-d; "/" with upper-case AM/PM is the United States' m/d/y; else d/m.
@@ -54,9 +62,8 @@ export const parseChat = (input: string, options: ParseOptions = {}): ParseOutco
   const provisional = override ??
     (detection.overA > 0 || detection.overB > 0 ? detection.overA >= detection.overB : defaultOrder(false))
   let pass = runPass(text, shape, re, provisional, override !== undefined)
-  if (pass.columns.count === 0) {
-    return refusal("not-a-chat", "This does not look like a WhatsApp chat export: no message headers were found.")
-  }
+  if (pass === null) return null
+  if (pass.columns.count === 0) return notAChat("This does not look like a WhatsApp chat export: no message headers were found.")
 
   const warnings: Array<string> = []
   let dayFirst: boolean
@@ -89,7 +96,9 @@ export const parseChat = (input: string, options: ParseOptions = {}): ParseOutco
       const sentAt = pass.columns.sentAt
       for (let i = 0; i < sentAt.length; i++) sentAt[i] = swapDayMonth(sentAt[i]!)
     } else {
-      pass = runPass(text, shape, re, dayFirst, true)
+      const again = runPass(text, shape, re, dayFirst, true)
+      if (again === null) return null
+      pass = again
     }
   }
 

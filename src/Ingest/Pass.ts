@@ -10,30 +10,22 @@ import * as HeaderFormat from "./HeaderFormat.js"
 import type { Shape } from "./HeaderFormat.js"
 import * as Markers from "./Markers.js"
 import * as MessageKinds from "./MessageKinds.js"
-import { settleDoubts } from "./AuthorDoubts.js"
+import { AuthorBook, settleDoubts } from "./AuthorDoubts.js"
 import * as Template from "./markers/Template.js"
 import type { WallClock } from "./WallClock.js"
 
-/** Authors as written, minus invisible direction marks and the "~ " of unsaved contacts. */
-const normaliseAuthor = (raw: string): string =>
-  raw
-    .replace(/[\u200E\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g, "")
-    .replace(/[\u00A0\u202F]/g, " ")
-    .replace(/^\s*~\s*/, "")
-    .trim()
-
-const RECENT = 8
 const MAX_SAMPLE = 5
 const SAMPLE_CHARS = 200
 
 // Bound once: a transpiled module's import can be a getter call on every use, and these run per message.
-const { digitValue, isDigit, mayStartHeader, pmAt } = HeaderFormat
+const { AFTER_DATE_AT, AFTER_TIME_AT, HOUR_AT, mayStartHeader, pmAt, readFields } = HeaderFormat
 const eventOfLineIn = Markers.eventOfLineIn
 const classifyBody = MessageKinds.classifyBody
 const isDirectionMark = Template.isDirectionMark
 const { emptyClass, SYSTEM, TEXT } = MessageKinds
 
 const OTHER_EVENT = systemEventCode("other")
+const CR_CHUNK = 1 << 15
 
 /** The event code of a system line: the table's event, or "other" for a line the table does not know. */
 const eventCodeOf = (source: string, start: number, end: number): number => {
@@ -69,14 +61,16 @@ export interface Pass {
 }
 
 /**
- * The one pass: walks the text line by line with `indexOf`, tests each line that can start a header
- * against the shape's sticky regex (no line strings, no capture arrays), reads the fields by char code,
- * and makes each message when the next header (or the end) closes its body. Times are computed with
- * `dayFirst`; while no value over 12 has been seen the order is provisional, and the first such value
- * that contradicts it switches the order and fixes the messages made so far (exactly, since all of
- * their day and month values were at most 12).
+ * The one pass: walks the text line by line with `indexOf`, reads each line that can start a header
+ * with the shape's reader (or, when that cannot tell, tests it against the shape's sticky regex and reads
+ * the fields by char code; no line strings, no capture arrays), and makes each message when the next
+ * header (or the end) closes its body. Times are computed with `dayFirst`; while no value over 12 has
+ * been seen the order is provisional, and the first such value that contradicts it switches the order
+ * and fixes the messages made so far (exactly, since all of their day and month values were at most 12).
+ * Null when the text holds a carriage return (found as soon as a chunk holding one has been walked): the
+ * caller normalises the line breaks and runs the pass again.
  */
-export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: boolean, locked: boolean): Pass => {
+export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: boolean, locked: boolean): Pass | null => {
   let dayFirst = dayFirstIn
   const hasSeconds = shape.seconds
   const wanted = hasSeconds ? 6 : 5
@@ -114,14 +108,11 @@ export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: bool
     fileStartColumn = doubled(fileStartColumn, (n) => new Uint32Array(n))
     fileEndColumn = doubled(fileEndColumn, (n) => new Uint32Array(n))
   }
-  // Authors as written map to an id; ids name distinct normalised authors (two spellings, one person).
-  const authorIndex = new Map<string, number>()
-  const nameIndex = new Map<string, number>()
-  const authorNames: Array<string> = []
-  // The last few authors as written: most headers repeat one, and checking in place avoids a slice.
-  const recentRaw: Array<string> = []
-  const recentId: Array<number> = []
-  const fields = [0, 0, 0, 0, 0, 0]
+  const authors = new AuthorBook()
+  const { recentRaw, recentId, suspect } = authors
+  // The six values of a header, then where its date ends, its hour starts and its time ends.
+  const fields = new Int32Array(9)
+  const readHeader = HeaderFormat.headerReader(shape)
   let unreadable = 0
   const samples: Array<string> = []
   let overA = 0
@@ -145,7 +136,6 @@ export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: bool
   // Who wrote something that is not an event (a participant), and the messages whose author is in
   // doubt: an event-shaped line's "author" is kept only when it is a participant, which is known at the end.
   let spoke = new Uint8Array(64)
-  const suspect: Array<boolean> = []
   const doubtIndex: Array<number> = []
   const doubtLineStart: Array<number> = []
   const doubtEvent: Array<number> = []
@@ -233,37 +223,35 @@ export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: bool
 
   const len = text.length
   let pos = 0
+  // Where the look for carriage returns has reached: each chunk the loop has just walked (still in cache)
+  // is searched, rather than the whole file beforehand.
+  let checked = 0
   while (pos < len) {
     let nl = text.indexOf("\n", pos)
     if (nl === -1) nl = len
     let header = false
+    let headerEnd = -1
+    // The digit runs of the header: three date fields, hour, minute and maybe second.
+    let k = 0
     if (mayStartHeader(text.charCodeAt(pos))) {
-      re.lastIndex = pos
-      header = re.test(text)
+      // Most headers are read in one go; the regex settles the rest.
+      if (readHeader !== null) headerEnd = readHeader(text, pos, fields)
+      if (headerEnd !== -1) {
+        header = true
+        k = wanted
+      } else {
+        re.lastIndex = pos
+        header = re.test(text)
+        if (header) {
+          headerEnd = re.lastIndex
+          k = readFields(text, pos, headerEnd, wanted, fields)
+        }
+      }
     }
     if (header) {
-      const headerEnd = re.lastIndex
-      // The digit runs of the header: three date fields, hour, minute and maybe second.
-      let k = 0
-      let i = pos
-      let afterDate = pos
-      let hourAt = pos
-      while (i < headerEnd && k < wanted) {
-        let c = text.charCodeAt(i)
-        if (!isDigit(c)) {
-          i++
-          continue
-        }
-        if (k === 3) hourAt = i
-        let v = 0
-        while (i < headerEnd && isDigit(c)) {
-          v = v * 10 + digitValue(c)
-          c = text.charCodeAt(++i)
-        }
-        fields[k++] = v
-        if (k === 3) afterDate = i
-      }
-      const afterTime = i
+      const afterDate = fields[AFTER_DATE_AT]!
+      const hourAt = fields[HOUR_AT]!
+      const afterTime = fields[AFTER_TIME_AT]!
       let year: number
       let a: number
       let b: number
@@ -299,11 +287,13 @@ export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: bool
           if (open) openSentAt = swapDayMonth(openSentAt)
           lastDateKey = -1
         }
-        if (a > 12) overA++
-        if (b > 12) overB++
+        // Counted without branches: an increment first reached thousands of lines in (the 13th of the first
+        // month, the first new month) would otherwise send the optimised loop back to the interpreter.
+        overA += a > 12 ? 1 : 0
+        overB += b > 12 ? 1 : 0
         if (prevA !== -1) {
-          if (a !== prevA) changesA++
-          if (b !== prevB) changesB++
+          changesA += a !== prevA ? 1 : 0
+          changesB += b !== prevB ? 1 : 0
         }
         prevA = a
         prevB = b
@@ -318,48 +308,32 @@ export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: bool
         openSentAt = dayMs + (hour * 3600 + fields[4]! * 60 + (hasSeconds ? fields[5]! : 0)) * 1000
         openHeaderEnd = headerEnd
         openLineEnd = nl
-        let colon = text.indexOf(": ", headerEnd)
-        openBody = colon + 2
-        if (colon === -1 || colon >= nl) {
-          // "Name:" with an empty body ends its line with the only colon.
-          colon = nl > headerEnd && text.charCodeAt(nl - 1) === 0x3a && text.indexOf(":", headerEnd) === nl - 1 ? nl - 1 : -1
-          openBody = colon === -1 ? headerEnd : nl
+        // A recent author right after the header and followed by ": " is this message's: an author as
+        // written holds no ": ", so that is the first one, found without a search.
+        let id = -1
+        const firstUnit = text.charCodeAt(headerEnd)
+        for (let r = 0; r < recentRaw.length; r++) {
+          const raw = recentRaw[r]!
+          const after = headerEnd + raw.length
+          if (
+            raw.charCodeAt(0) === firstUnit && text.charCodeAt(after) === 0x3a && text.charCodeAt(after + 1) === 0x20 &&
+            text.startsWith(raw, headerEnd)
+          ) {
+            id = recentId[r]!
+            openBody = after + 2
+            break
+          }
         }
-        if (colon === -1) openAuthor = -1
+        if (id !== -1) openAuthor = id
         else {
-          const rawLength = colon - headerEnd
-          let id = -1
-          for (let r = 0; r < recentRaw.length; r++) {
-            const raw = recentRaw[r]!
-            if (raw.length === rawLength && text.startsWith(raw, headerEnd)) {
-              id = recentId[r]!
-              break
-            }
+          let colon = text.indexOf(": ", headerEnd)
+          openBody = colon + 2
+          if (colon === -1 || colon >= nl) {
+            // "Name:" with an empty body ends its line with the only colon.
+            colon = nl > headerEnd && text.charCodeAt(nl - 1) === 0x3a && text.indexOf(":", headerEnd) === nl - 1 ? nl - 1 : -1
+            openBody = colon === -1 ? headerEnd : nl
           }
-          if (id === -1) {
-            const raw = text.slice(headerEnd, colon)
-            let known = authorIndex.get(raw)
-            if (known === undefined) {
-              const name = normaliseAuthor(raw)
-              known = nameIndex.get(name)
-              if (known === undefined) {
-                known = authorNames.length
-                authorNames.push(name)
-                nameIndex.set(name, known)
-              }
-              authorIndex.set(raw, known)
-              // A new spelling of an author: when its whole line is an event, its messages are in doubt.
-              if (eventOfLineIn(text, headerEnd, nl) !== null) suspect[known] = true
-            }
-            id = known
-            if (recentRaw.length === RECENT) {
-              recentRaw.pop()
-              recentId.pop()
-            }
-            recentRaw.unshift(raw)
-            recentId.unshift(id)
-          }
-          openAuthor = id
+          openAuthor = colon === -1 ? -1 : authors.idOf(text, headerEnd, colon, nl)
         }
         open = true
       } else header = false
@@ -369,11 +343,16 @@ export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: bool
       if (samples.length < MAX_SAMPLE) samples.push(text.slice(pos, Math.min(nl, pos + SAMPLE_CHARS)))
     }
     pos = nl + 1
+    if (pos - checked >= CR_CHUNK) {
+      if (text.slice(checked, pos).indexOf("\r") !== -1) return null
+      checked = pos
+    }
   }
+  if (checked < len && text.slice(checked).indexOf("\r") !== -1) return null
   if (open) close(len)
-  const authors = doubtIndex.length === 0
-    ? authorNames
-    : settleDoubts(authorNames, spoke, { doubtIndex, doubtLineStart, doubtEvent }, {
+  const names = doubtIndex.length === 0
+    ? authors.names
+    : settleDoubts(authors.names, spoke, { doubtIndex, doubtLineStart, doubtEvent }, {
       count,
       kind: kindColumn,
       author: authorColumn,
@@ -390,7 +369,7 @@ export const runPass = (text: string, shape: Shape, re: RegExp, dayFirstIn: bool
       sentAt: sentAtColumn.subarray(0, count),
       kind: kindColumn.subarray(0, count),
       author: authorColumn.subarray(0, count),
-      authors,
+      authors: names,
       source: text,
       textStart: startColumn.subarray(0, count),
       textEnd: endColumn.subarray(0, count),

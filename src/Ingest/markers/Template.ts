@@ -47,6 +47,9 @@ export interface Template {
   /** Up to two folded literal units at the start (after leading marks) and at the end (before a final dot); "" when a placeholder stands there. */
   readonly head: string
   readonly tail: string
+  /** The whole literal runs those come from, as written: up to the first placeholder, space or mark from each end. */
+  readonly headRun: string
+  readonly tailRun: string
   /** Literal units in the marker: the more, the more specific. */
   readonly literal: number
   /** One literal unit every matching line holds, rare in ordinary text (see `needleOf`), or "". */
@@ -67,31 +70,51 @@ const wordOf = (core: string): string => {
 /**
  * The unit of a marker's literal text least likely in ordinary text: its highest non-ASCII unit that is
  * no direction mark, space or quote (those are optional or interchangeable), else a bracket, colon or dot.
+ * Only a unit without case will do: the needle gates case-insensitive regexes.
  */
 const needleOf = (literals: string): string => {
   let best = 0
   for (let i = 0; i < literals.length; i++) {
     const c = literals.charCodeAt(i)
-    if (c >= 0x80 && !isDirectionMark(c) && !isQuote(c) && c !== 0xa0 && c !== 0x202f && c > best) best = c
+    if (c >= 0x80 && !isDirectionMark(c) && !isQuote(c) && c !== 0xa0 && c !== 0x202f && c > best) {
+      const ch = String.fromCharCode(c)
+      if (ch.toLowerCase() === ch.toUpperCase()) best = c
+    }
   }
   if (best > 0) return String.fromCharCode(best)
   for (const ch of "(<:•.") if (literals.includes(ch)) return ch
   return ""
 }
 
-/** The literal run at one end of `text` (already without its leading marks and final dot), folded, up to two units. */
-const end = (text: string, fromStart: boolean): string => {
-  let out = ""
-  for (let k = 0; k < text.length && out.length < 2; k++) {
-    const i = fromStart ? k : text.length - 1 - k
-    const c = text.charCodeAt(i)
+/** The literal run at one end of `text` (already without its leading marks and final dot), as written. */
+const runAt = (text: string, fromStart: boolean): string => {
+  let k = 0
+  for (; k < text.length; k++) {
+    const c = text.charCodeAt(fromStart ? k : text.length - 1 - k)
     if (c === 0x7b /* { */ && fromStart) break
     if (c === 0x7d /* } */ && !fromStart) break
     if (isDirectionMark(c) || c === 0x20 || c === 0xa0 || c === 0x202f) break
-    const folded = String.fromCharCode(foldUnit(c))
-    out = fromStart ? out + folded : folded + out
   }
+  return fromStart ? text.slice(0, k) : text.slice(text.length - k)
+}
+
+/** The first (or last) two units of a run, folded. */
+const foldedEnd = (run: string, fromStart: boolean): string => {
+  const part = fromStart ? run.slice(0, 2) : run.slice(-2)
+  let out = ""
+  for (let i = 0; i < part.length; i++) out += String.fromCharCode(foldUnit(part.charCodeAt(i)))
   return out
+}
+
+/**
+ * Whether a case-insensitive (non-Unicode) regex's literal `c` matches only units that fold as `c` does,
+ * so comparing folded units can stand in for it: ASCII, Latin-1 letters, and units without case. Checked
+ * against every UTF-16 unit; Cyrillic is left out, as В, Д, О, С, Т and Ъ also match rare variant letters.
+ */
+export const foldsExactly = (c: number): boolean => {
+  if (c < 0x80 || (c >= 0xc0 && c <= 0xfe)) return true
+  const ch = String.fromCharCode(c)
+  return ch.toLowerCase() === ch && ch.toUpperCase() === ch
 }
 
 const escapeUnit = (ch: string): string => (/[\\^$.*+?()[\]{}|/-]/.test(ch) ? `\\${ch}` : ch)
@@ -146,14 +169,17 @@ export const templateOf = (text: string): Template => {
   body += literalSource(rest)
   literal += rest.length
   const literals = core.replace(/\{[A-Za-z0-9_]+\}/g, "")
+  const headRun = runAt(core, true)
+  const tailRun = runAt(core, false)
   return {
     source: `^${MARKS}${body}\\.?${MARKS}$`,
     groups,
-    head: end(core, true),
-    tail: end(core, false),
+    head: foldedEnd(headRun, true),
+    tail: foldedEnd(tailRun, false),
+    headRun,
+    tailRun,
     literal,
-    // Case-insensitive regexes: only a unit without case is a safe needle.
-    needle: ((n) => (n.toLowerCase() === n.toUpperCase() ? n : ""))(needleOf(literals)),
+    needle: needleOf(literals),
     word: wordOf(core)
   }
 }
