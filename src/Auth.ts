@@ -6,7 +6,7 @@
  * balance, Credits/Http.ts) both use it. A subject with no account yet passes, so that
  * `POST /api/users/store` can create it.
  */
-import { Cache, Data, Duration, Effect, Exit, FiberRef, Option, Redacted } from "effect"
+import { Data, Duration, Effect, FiberRef, Option, Redacted } from "effect"
 import * as Jose from "jose"
 import { randomBytes, webcrypto } from "node:crypto"
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises"
@@ -144,30 +144,35 @@ export class TokenVerifier extends Effect.Service<TokenVerifier>()("chatsight/To
               },
               expiresAt: typeof payload.exp === "number" ? payload.exp * 1000 : null
             })
-        })
+        }),
+        // No stack trace is captured for its span (a failure here is a 401, not a bug).
+        Effect.withSpan("TokenVerifier.verify", { captureStackTrace: false })
       )
 
     // A client sends the same token with every request until it expires: the signature and claims of a
     // token already verified are not checked again for a while (as API gateways' JWT caches do). Keyed by
-    // the whole token, so a hit is the very bytes that verified; failures are not kept.
+    // the whole token, so a hit is the very bytes that verified; failures are not kept. A Map in insertion
+    // order rather than Effect's Cache: its lookups run outside the request's fiber, so the check's span
+    // would leave the request's trace.
     const ttl = Duration.toMillis(config.verifiedTokenTtl)
-    const verified = ttl > 0 && config.verifiedTokenCapacity > 0
-      ? yield* Cache.makeWith({
-        capacity: config.verifiedTokenCapacity,
-        lookup: check,
-        timeToLive: Exit.match({
-          onFailure: () => Duration.zero,
-          onSuccess: ({ expiresAt }) => Duration.millis(expiresAt === null ? ttl : Math.min(ttl, expiresAt - Date.now()))
-        })
-      })
-      : undefined
+    const capacity = ttl > 0 ? config.verifiedTokenCapacity : 0
+    const remembered = new Map<string, { readonly claims: Claims; readonly until: number }>()
+    const remember = (token: string, { claims, expiresAt }: Verified) => {
+      if (capacity === 0) return
+      remembered.delete(token)
+      if (remembered.size >= capacity) remembered.delete(remembered.keys().next().value ?? "")
+      remembered.set(token, { claims, until: Math.min(Date.now() + ttl, expiresAt ?? Infinity) })
+    }
 
     const verify = (token: string): Effect.Effect<Claims, Unauthorized> =>
-      (verified === undefined ? check(token) : verified.get(token)).pipe(
-        Effect.map(({ claims }) => claims),
-        // Every request runs this: no stack trace is captured for its span (a failure here is a 401, not a bug).
-        Effect.withSpan("TokenVerifier.verify", { captureStackTrace: false })
-      )
+      Effect.suspend(() => {
+        const known = remembered.get(token)
+        if (known !== undefined && known.until > Date.now()) return Effect.succeed(known.claims)
+        return Effect.map(check(token), (verified) => {
+          remember(token, verified)
+          return verified.claims
+        })
+      })
 
     return { verify } as const
   })

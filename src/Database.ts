@@ -7,6 +7,7 @@ import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
 import { Duration, Effect, Layer, Option, ParseResult, Schedule, ScheduleDecision } from "effect"
+import type * as Pg from "pg"
 import { backoff } from "./Backoff.js"
 import { DatabaseConfig, LockRetryConfig } from "./Config.js"
 import { migrate } from "./Database/Migrations.js"
@@ -130,6 +131,26 @@ export class Database extends Effect.Service<Database>()("chatsight/Database", {
               ))
           )).pipe(orDatabaseError, Effect.withSpan("Database.withLockRetry"))
 
+    /**
+     * A read run as a named prepared statement straight on the pool, for the statement every request
+     * runs (the account check): PostgreSQL parses and plans it once per connection, and the SQL
+     * client's per-statement work (compiling the template, transforming rows) is skipped. Outside any
+     * transaction. Failures are `DatabaseError` as everywhere; its span is the SQL client's.
+     */
+    const prepared = <Row extends Pg.QueryResultRow>(name: string, text: string) => {
+      const attributes = { "db.system.name": "postgresql", "db.query.text": text }
+      return (values: ReadonlyArray<string | number | null>): Effect.Effect<ReadonlyArray<Row>, DatabaseError> =>
+        Effect.async<ReadonlyArray<Row>, SqlError>((resume) => {
+          poolInfo.pool.query<Row>({ name, text, values: [...values] }, (error: Error | undefined, result) => {
+            resume(
+              error === undefined
+                ? Effect.succeed(result.rows)
+                : Effect.fail(new SqlError({ cause: error, message: "Failed to execute statement" }))
+            )
+          })
+        }).pipe(orDatabaseError, Effect.withSpan("sql.execute", { kind: "client", captureStackTrace: false, attributes }))
+    }
+
     /** Answers whether the database serves a query within the timeout. */
     const ping = (timeout: Duration.DurationInput) =>
       sql`SELECT 1`.pipe(
@@ -153,7 +174,7 @@ export class Database extends Effect.Service<Database>()("chatsight/Database", {
       }
     })
 
-    return { sql, transaction, withLockRetry, ping, poolStats } as const
+    return { sql, transaction, withLockRetry, prepared, ping, poolStats } as const
   })
 }) {}
 

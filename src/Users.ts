@@ -89,11 +89,9 @@ export class Users extends Effect.Service<Users>()("chatsight/Users", {
      * issued. An active account's credit balance comes with the answer (one query serves the balance route).
      */
     const status = (claims: Claims) =>
-      // Every authenticated request runs this: its span captures no stack trace (an Error per request).
-      repo.status({ id: claims.sub, subjectHash: () => subjectHash(claims.sub), issuedAt: claims.issuedAt }).pipe(
-        orDatabaseError,
-        Effect.withSpan("Users.status", { captureStackTrace: false })
-      )
+      // Every authenticated request runs this: no span of its own (each costs the request's fiber a copy
+      // of its state); the query's `sql.execute` span says what it read.
+      orDatabaseError(repo.status({ id: claims.sub, subjectHash: () => subjectHash(claims.sub), issuedAt: claims.issuedAt }))
 
     /**
      * Erases the account: closed at once (every token of it refused, its chats and conversations gone

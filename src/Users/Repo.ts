@@ -1,6 +1,7 @@
 /** Users' SQL. Reads go through `active_users`; only `status` looks at deleted rows, to refuse them. */
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Schema } from "effect"
+import { Database } from "../Database.js"
 import { User } from "../Domain/User.js"
 
 const columns = "id, email, name, credit_balance, created_at, updated_at"
@@ -8,7 +9,14 @@ const columns = "id, email, name, credit_balance, created_at, updated_at"
 export class UsersRepo extends Effect.Service<UsersRepo>()("chatsight/UsersRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const database = yield* Database
     const userColumns = sql.literal(columns)
+    // Every authenticated request reads it: a prepared statement (see `Database.prepared`).
+    const standing = database.prepared<{ deleted: boolean; after: number | null; balance: number }>(
+      "users.standing",
+      "SELECT deleted_at IS NOT NULL AS deleted, extract(epoch FROM tokens_issued_after)::float8 AS after, " +
+        "credit_balance AS balance FROM users WHERE id = $1"
+    )
 
     /**
      * Creates the row unless one exists (deleted or not). A subject whose earlier account was erased gets
@@ -58,10 +66,7 @@ export class UsersRepo extends Effect.Service<UsersRepo>()("chatsight/UsersRepo"
     // The subject's hash is needed only for a subject without an account (rare): computed then.
     const status = (input: { readonly id: string; readonly subjectHash: () => string; readonly issuedAt: number | null }) =>
       Effect.gen(function*() {
-        const [row] = yield* sql<{ deleted: boolean; after: number | null; balance: number }>`
-          SELECT deleted_at IS NOT NULL AS deleted, extract(epoch FROM tokens_issued_after)::float8 AS after,
-                 credit_balance AS balance
-          FROM users WHERE id = ${input.id}`
+        const [row] = yield* standing([input.id])
         const before = (after: number) => input.issuedAt === null || input.issuedAt <= after
         if (row !== undefined) {
           return row.deleted || (row.after !== null && before(row.after))
