@@ -2,8 +2,9 @@
  * Node's HTTP server for the application. From the moment it listens it answers every request: until
  * the application is attached (start-up) and after it is detached (shutdown), with a 503 that says so;
  * a request Node's parser refuses or that does not arrive in time, and a body that stalls, with the one
- * error body (see RawAnswer). On shutdown it stops accepting and waits for in-flight requests; requests
- * still running after SHUTDOWN_TIMEOUT have their connections closed.
+ * error body (see RawAnswer). Once attached, its one request listener gives each request to the lean
+ * lane (Lane.ts) or else to the platform's handler. On shutdown it stops accepting and waits for
+ * in-flight requests; requests still running after SHUTDOWN_TIMEOUT have their connections closed.
  */
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
