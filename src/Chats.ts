@@ -3,6 +3,7 @@
  * in one transaction; the same file uploaded again by the same user is the same chat. A user only
  * ever reaches their own chats; someone else's id is as good as missing.
  */
+import { createHash, randomUUID } from "node:crypto"
 import { Duration, Effect, Option, Schema } from "effect"
 import { PurgeChat } from "./Chats/Purge.js"
 import { type MessageFilter, ChatsRepo } from "./Chats/Repo.js"
@@ -10,8 +11,7 @@ import { IngestConfig } from "./Config.js"
 import { Database, orDatabaseError } from "./Database.js"
 import { ChatAccess, chatNotFound } from "./Chats/Access.js"
 import { ChatHooks } from "./Chats/Hooks.js"
-import { MessageStore } from "./Chats/MessageCopy.js"
-import { probesOf } from "./Chats/Merge.js"
+import { MessageStore, type UploadToStore } from "./Chats/MessageCopy.js"
 import { MergeRepo } from "./Chats/MergeRepo.js"
 import { defaultName, fileName, ignoredOptions, type UploadOptions } from "./Chats/UploadOptions.js"
 import { ChatCursor, type ChatRow, MessageCursor } from "./Domain/Chat.js"
@@ -19,8 +19,7 @@ import { limitOf, type PageRequest, toPage } from "./Domain/Pagination.js"
 import { Users } from "./Users.js"
 import { type ChatStatistics, ChatStatisticsSchema } from "./Domain/Statistics.js"
 import type { InternalError } from "./Domain/Errors.js"
-import type { ReadExportResult } from "./Ingest/ParseRequest.js"
-import { ParserThreads } from "./Ingest/ParserThreads.js"
+import { nextTurn } from "./Ingest/ParserThreads.js"
 import { wireReport } from "./Ingest/ReportWire.js"
 import { storedWallClock } from "./Ingest/WallClock.js"
 import { Jobs } from "./Worker/Jobs.js"
@@ -52,14 +51,24 @@ export const anonymise = (stats: ChatStatistics): ChatStatistics => {
   }
 }
 
+/** Bytes hashed between two turns of the event loop: a few milliseconds. */
+const hashSliceBytes = 2 * 1024 * 1024
+
 /**
- * The SHA-256 of an export, hex: WebCrypto digests on libuv's thread pool, so hashing a large upload
- * (about 150 ms for 80 MB) does not hold the event loop the way `createHash` would.
+ * The SHA-256 of an export, hex, hashed a slice at a time with the event loop's other work in between:
+ * in one go a large upload (about 150 ms for 80 MB) holds the loop, and WebCrypto, though it hashes on
+ * libuv's thread pool, first copies the whole input on the loop (50 ms and more for 80 MB).
  */
 const contentHashOf = (bytes: Uint8Array) =>
-  Effect.promise(() => crypto.subtle.digest("SHA-256", bytes)).pipe(
-    Effect.map((digest) => Buffer.from(digest).toString("hex"))
-  )
+  Effect.suspend(() => {
+    const hash = createHash("sha256")
+    const slice = (from: number): Effect.Effect<string> => {
+      const to = Math.min(bytes.byteLength, from + hashSliceBytes)
+      hash.update(bytes.subarray(from, to))
+      return to === bytes.byteLength ? Effect.sync(() => hash.digest("hex")) : Effect.zipRight(nextTurn, Effect.suspend(() => slice(to)))
+    }
+    return slice(0)
+  })
 
 export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
   effect: Effect.gen(function*() {
@@ -70,21 +79,22 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
     const access = yield* ChatAccess
     const hooks = yield* ChatHooks
     const config = yield* IngestConfig
-    const threads = yield* ParserThreads
     const messageStore = yield* MessageStore
     const mergeRepo = yield* MergeRepo
 
     const store = (
       upload: Upload,
+      chatId: string,
       hash: string,
-      parsed: ReadExportResult,
+      parsed: UploadToStore,
       timeZone: string,
       duplicateOf: Option.Option<string>,
       statistics: Effect.Effect<ChatStatistics, InternalError>
     ) =>
       Effect.gen(function*() {
-        const { columns, report } = parsed
+        const { report } = parsed
         const inserted = yield* repo.insert({
+          id: chatId,
           userId: upload.userId,
           displayName: upload.displayName ?? defaultName(upload.filename, report.participants),
           sourceFilename: fileName(upload.filename),
@@ -100,10 +110,10 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
           timeZone
         })
         if (Option.isNone(inserted)) return inserted
-        yield* messageStore.store(inserted.value, timeZone, columns)
+        yield* parsed.store(timeZone)
         yield* repo.insertStats(inserted.value, yield* statistics)
         return inserted
-      }).pipe(db.transaction, Effect.withSpan("Chats.store", { attributes: { messages: parsed.columns.count } }))
+      }).pipe(db.transaction, Effect.withSpan("Chats.store", { attributes: { messages: parsed.count } }))
 
     /** The chat as its owner sees it, with its parse report and statistics. */
     const detail = (chat: ChatRow) =>
@@ -132,7 +142,9 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
           return { chat: yield* detail(existing.value), created: false, ignored }
         }
 
-        const [parseTime, parsed] = yield* threads.read({
+        // The chat's id is chosen before its row is inserted: the parsing thread writes it into the rows.
+        const chatId = randomUUID()
+        const [parseTime, parsed] = yield* messageStore.readUpload(chatId, {
           bytes: input.bytes,
           filename: input.filename,
           export: {
@@ -143,9 +155,9 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
           statistics: { silenceThresholdMinutes: config.silenceThresholdMinutes }
         }).pipe(Effect.timed)
         // Another export of a chat already stored shares messages with it: said in the report, to merge instead.
-        const duplicateOf = yield* mergeRepo.overlappingChat(input.userId, probesOf(parsed.columns), 2)
+        const duplicateOf = yield* mergeRepo.overlappingChat(input.userId, parsed.probes, 2)
         // Two identical uploads racing: the unique (user, hash) index lets one in; the other reads it.
-        const [storeTime, stored] = yield* Effect.timed(store(input, hash, parsed, timeZone, duplicateOf, parsed.statistics))
+        const [storeTime, stored] = yield* Effect.timed(store(input, chatId, hash, parsed, timeZone, duplicateOf, parsed.statistics))
         const chat = yield* Option.match(stored, {
           onSome: (chatId) => repo.find({ userId: input.userId, chatId }),
           onNone: () => repo.findByHash({ userId: input.userId, contentHash: hash })
@@ -159,7 +171,7 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
         yield* Effect.logInfo("Chat stored").pipe(
           Effect.annotateLogs({
             chatId: chat.id,
-            messages: parsed.columns.count,
+            messages: parsed.count,
             format: parsed.report.format,
             parseMs: Math.round(Duration.toMillis(parseTime)),
             storeMs: Math.round(Duration.toMillis(storeTime))
@@ -245,5 +257,5 @@ export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
 
     return { upload, list, get, messages, rename, setSharing, remove, publicStats, sharedVersion } as const
   }),
-  dependencies: [ChatsRepo.Default, ChatAccess.Default, Users.Default, Jobs.Default, ParserThreads.Default, MessageStore.Default, MergeRepo.Default]
+  dependencies: [ChatsRepo.Default, ChatAccess.Default, Users.Default, Jobs.Default, MessageStore.Default, MergeRepo.Default]
 }) {}

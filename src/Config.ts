@@ -119,7 +119,7 @@ export const IngestConfig = Config.all({
   silenceThresholdMinutes: Config.number("SILENCE_THRESHOLD_MINUTES").pipe(Config.withDefault(240)),
   /** Messages per INSERT statement when storing a chat. */
   insertBatchSize: Config.integer("INGEST_INSERT_BATCH").pipe(Config.withDefault(5000)),
-  /** Worker threads that parse exports (each holds one export's work at a time). */
+  /** Worker threads that parse exports (each works on at most two exports at a time: see ParserThreads.ts). */
   threads: Config.integer("INGEST_THREADS").pipe(
     Config.withDefault(1),
     Config.validate({ message: "INGEST_THREADS must be at least 1", validation: (n) => n >= 1 })

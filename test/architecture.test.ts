@@ -46,6 +46,7 @@ const publicModules = new Set([
   "Ingest/ParseRequest.ts",
   "Ingest/ReportWire.ts", // the parse report on the wire
   "Ingest/Columns.ts", // the parsed messages, as columns
+  "Ingest/CopyText.ts", // the parsed messages, as COPY rows of the messages table
   "Ingest/WallClock.ts", // the stored and wire forms of written times
   "Llm/Live.ts", // the configured language model
   "Rag/Retrieval.ts", // hybrid retrieval inside a chat (insight evidence)

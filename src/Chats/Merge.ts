@@ -17,7 +17,7 @@ import {
   systemEventCode,
   textAt
 } from "../Ingest/Columns.js"
-import { storedWallClock, type WallClock } from "../Ingest/WallClock.js"
+import type { WallClock } from "../Ingest/WallClock.js"
 
 /** A stored message, in seq order, as the merge reads it. */
 export interface StoredMessage {
@@ -316,38 +316,5 @@ const noColumns: MessageColumns = {
 export const storedColumns = (stored: ReadonlyArray<StoredMessage>): MessageColumns =>
   mergedColumns(stored, noColumns, Int32Array.from(stored, (_, i) => i))
 
-/** One message of an upload, looked for among the user's stored chats. */
-export interface MessageProbe {
-  readonly author: string | null
-  /** `YYYY-MM-DD HH:MM:SS`. */
-  readonly sentAt: string
-  readonly text: string
-}
-
-/**
- * A few written messages of an export that another export of the same chat would share: its first and
- * last ones (where newer and older exports overlap) and some spread between.
- */
-export const probesOf = (columns: MessageColumns, ends = 5, spread = 6): Array<MessageProbe> => {
-  const written = (i: number) => kinds[columns.kind[i]!] === "text" && columns.textEnd[i]! > columns.textStart[i]!
-  const picked = new Set<number>()
-  // From a position, the next written message (or the previous one, from the end): a few steps, not a scan.
-  const take = (from: number, step: 1 | -1) => {
-    for (let i = from; i >= 0 && i < columns.count; i += step) {
-      if (written(i) && !picked.has(i)) return picked.add(i)
-    }
-  }
-  for (let k = 0; k < ends; k++) {
-    take(0, 1)
-    take(columns.count - 1, -1)
-  }
-  for (let k = 1; k <= spread; k++) take(Math.floor((k * columns.count) / (spread + 1)), 1)
-  return [...picked].sort((a, b) => a - b).map((i) => {
-    const author = columns.author[i]!
-    return {
-      author: author < 0 ? null : columns.authors[author]!,
-      sentAt: storedWallClock(columns.sentAt[i]!),
-      text: textAt(columns, i)
-    }
-  })
-}
+// The probes are taken on the parsing thread, which stores an upload without the server reading its messages.
+export { type MessageProbe, probesOf } from "../Ingest/Columns.js"

@@ -1,77 +1,33 @@
 /**
- * Messages stored with `COPY messages FROM STDIN`: rows are written in PostgreSQL's text format straight
- * from the parser's columns onto the connection of the current transaction, a few hundred kilobytes at a
- * time and never faster than the server takes them, so a million messages cost no more memory than one
- * chunk and the event loop keeps serving between chunks. Embedded PGlite cannot take COPY FROM STDIN over
- * its socket (the connection loses protocol synchronisation), so there the same rows go in as batched
- * INSERTs of unnested arrays (`batches`).
+ * Messages stored with `COPY messages FROM STDIN`: rows in PostgreSQL's text format (Ingest/CopyText.ts)
+ * go onto the connection of the current transaction a few hundred kilobytes at a time and never faster
+ * than the server takes them. An upload's rows are written by the parsing thread and arrive as buffers
+ * the event loop only forwards; a merge's (some messages of an export, under new seqs) are written here
+ * from the columns, a chunk at a time. Embedded PGlite cannot take COPY FROM STDIN over its socket (the
+ * connection loses protocol synchronisation), so there the same rows go in as batched INSERTs of
+ * unnested arrays (`batches`), from columns the thread sends back.
  */
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
-import { Effect, Option } from "effect"
+import { Effect, Option, Stream } from "effect"
 import * as Pg from "pg"
 import { from as copyFrom } from "pg-copy-streams"
 import type { Writable } from "node:stream"
-import { mediaKinds, systemEvents } from "../Domain/MessageKind.js"
-import { fileNameAt, kinds, mediaKindOf, type MessageColumns, systemEventOf, textAt } from "../Ingest/Columns.js"
+import type { ChatStatistics } from "../Domain/Statistics.js"
+import type { InternalError } from "../Domain/Errors.js"
+import { fileNameAt, kinds, mediaKindOf, type MessageColumns, type MessageProbe, probesOf, systemEventOf, textAt } from "../Ingest/Columns.js"
+import { allRows, copyChunks, type CopyRows, copyStatement } from "../Ingest/CopyText.js"
+import type { ExportToParse } from "../Ingest/ParseRequest.js"
+import { nextTurn, ParserThreads, type ReadFailure, type ReadForCopy } from "../Ingest/ParserThreads.js"
 import { storedWallClock } from "../Ingest/WallClock.js"
 import { IngestConfig } from "../Config.js"
 import { Database } from "../Database.js"
 import { ChatsRepo, type MessageColumns as MessageBatch } from "./Repo.js"
 
-/** Which messages of the columns to store, and under which seq: by default all, message i as seq i. */
-export interface CopyRows {
-  readonly count: number
-  /** The column index of the k-th row to store. */
-  readonly index: (k: number) => number
-  readonly seq: (k: number) => number
-}
+export { allRows, copyText, type CopyRows } from "../Ingest/CopyText.js"
 
-export const allRows = (columns: MessageColumns): CopyRows => ({
-  count: columns.count,
-  index: (k) => k,
-  seq: (k) => k
-})
-
-/** Bytes of text handed to the connection at a time: large enough to keep the server busy, small enough to stay bounded. */
+/** Characters of text handed to the connection at a time: large enough to keep the server busy, small enough to stay bounded. */
 const chunkChars = 128 * 1024
-
-const copyStatement =
-  "COPY messages (chat_id, seq, sent_at_local, sent_at, author, text, kind, media_kind, file_name, event) FROM STDIN"
-
-const special = /[\\\t\n\r]/
-const specialAll = /[\\\t\n\r]/g
-const escapes: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" }
-
-/**
- * A value in COPY's text format: the backslash, the column and row separators escaped. A chat's text
- * never holds NUL (the export reader refuses it), the one character the format cannot carry.
- */
-export const copyText = (value: string): string =>
-  special.test(value) ? value.replace(specialAll, (c) => escapes[c] ?? c) : value
-
-const copyNullable = (value: string | null): string => value === null ? "\\N" : copyText(value)
-
-const twoDigits = Array.from({ length: 60 }, (_, n) => String(n).padStart(2, "0"))
-const dayMs = 86_400_000
-
-/**
- * `storedWallClock` for a whole chat at a time: the date text is made once a day and the time of day
- * from integers, not a `Date` and its ISO text per message (a million of them show in a profile).
- */
-const wallClockWriter = () => {
-  let day = Number.NaN
-  let date = ""
-  return (ms: number): string => {
-    const d = Math.floor(ms / dayMs)
-    if (d !== day) {
-      day = d
-      date = storedWallClock(d * dayMs).slice(0, 11)
-    }
-    const seconds = Math.floor((ms - d * dayMs) / 1000)
-    return `${date}${twoDigits[Math.floor(seconds / 3600)]}:${twoDigits[Math.floor(seconds / 60) % 60]}:${twoDigits[seconds % 60]}`
-  }
-}
 
 /** The `pg` client under the current transaction; only a bug calls this outside one. */
 const transactionClient = Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (connection) => {
@@ -111,73 +67,81 @@ const finished = (stream: Writable) =>
   })
 
 /**
- * Stores `rows` of `columns` as messages of `chatId` with one COPY on the current transaction's
- * connection. `sent_at` (UTC) is the wall-clock time read in `timeZone`: COPY cannot compute, so the
+ * Runs one COPY on the current transaction's connection, writing it with `write`, and answers the rows
+ * it stored. `sent_at` (UTC) is the wall-clock time read in `timeZone`: COPY cannot compute, so the
  * transaction's session zone is set to the chat's for the copy (PostgreSQL then reads the written time
  * as `AT TIME ZONE` would) and set back after it, as is the statement timeout, which a whole chat in one
- * statement would outlast. Interrupted, the COPY is cancelled and the transaction rolls back with it.
+ * statement would outlast. Interrupted, or failed by `write`, the COPY is cancelled (the connection
+ * would otherwise wait for its end) and the transaction rolls back with it.
  */
+const copyInto = <E>(
+  timeZone: string,
+  count: number,
+  write: (send: (chunk: string | Uint8Array) => Effect.Effect<void, SqlError>) => Effect.Effect<void, E | SqlError>
+): Effect.Effect<number, E | SqlError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const client = yield* transactionClient
+    const [previous] = yield* sql<{ zone: string; timeout: string }>`
+      SELECT current_setting('TimeZone') AS zone, current_setting('statement_timeout') AS timeout`
+    // The whole chat is one statement: its time limit grows with it (a millisecond a row, a minute at least).
+    const timeout = `${Math.max(60_000, count)}ms`
+    yield* sql`SELECT set_config('TimeZone', ${timeZone}, true), set_config('statement_timeout', ${timeout}, true)`
+    const stream = client.query(copyFrom(copyStatement))
+    // Until the end, a failure arrives at the next write or wait; none may go unheard. A COPY that
+    // failed by itself is over: only one that did not is cancelled.
+    let failed = false
+    stream.on("error", () => {
+      failed = true
+    })
+    // After each chunk, the server's other requests get in, even when the socket never fills.
+    const copied = yield* write((chunk) => stream.write(chunk) ? nextTurn : drained(stream)).pipe(
+      Effect.zipRight(Effect.suspend(() => finished(stream))),
+      Effect.map(() => stream.rowCount),
+      Effect.onError(() =>
+        Effect.sync(() => {
+          if (!failed) stream.destroy(new Error("the messages stopped before their end"))
+        })
+      )
+    )
+    yield* sql`SELECT set_config('TimeZone', ${previous?.zone ?? "UTC"}, true),
+                      set_config('statement_timeout', ${previous?.timeout ?? "0"}, true)`
+    return copied
+  })
+
+/** Stores `rows` of `columns` as messages of `chatId` with one COPY on the current transaction's connection. */
 export const copyMessages = (
   chatId: string,
   timeZone: string,
   columns: MessageColumns,
   rows: CopyRows = allRows(columns)
 ): Effect.Effect<number, SqlError, SqlClient.SqlClient> =>
-  Effect.gen(function*() {
-    if (rows.count === 0) return 0
-    const sql = yield* SqlClient.SqlClient
-    const client = yield* transactionClient
-    const [previous] = yield* sql<{ zone: string; timeout: string }>`
-      SELECT current_setting('TimeZone') AS zone, current_setting('statement_timeout') AS timeout`
-    // The whole chat is one statement: its time limit grows with it (a millisecond a row, a minute at least).
-    const timeout = `${Math.max(60_000, rows.count)}ms`
-    yield* sql`SELECT set_config('TimeZone', ${timeZone}, true), set_config('statement_timeout', ${timeout}, true)`
-    const stream = client.query(copyFrom(copyStatement))
-    // Until the end, a failure arrives at the next write or wait; none may go unheard.
-    stream.on("error", () => {})
-    // What repeats is written once: authors, kinds, media kinds and events as COPY text, by their codes.
-    const authors = columns.authors.map(copyText)
-    const kindText = kinds.map(copyText)
-    const mediaText = Array.from({ length: mediaKinds.length + 1 }, (_, code) => copyNullable(mediaKindOf(code)))
-    const eventText = Array.from({ length: systemEvents.length + 1 }, (_, code) => copyNullable(systemEventOf(code)))
-    const copied = yield* Effect.gen(function*() {
-      const wallClock = wallClockWriter()
-      // Neighbouring messages often share their time: the last one's text is kept.
-      let lastAt = Number.NaN
-      let lastText = ""
-      let k = 0
-      while (k < rows.count) {
-        let chunk = ""
-        for (; k < rows.count && chunk.length < chunkChars; k++) {
-          const i = rows.index(k)
-          const at = columns.sentAt[i]!
-          if (at !== lastAt) {
-            lastAt = at
-            const written = wallClock(at)
-            // Twice: the wall-clock time, and the UTC reading PostgreSQL makes of it in the session's zone.
-            lastText = `${written}\t${written}`
-          }
-          const author = columns.author[i]!
-          const file = columns.fileEnd[i]! > columns.fileStart[i]!
-            ? copyText(columns.source.slice(columns.fileStart[i]!, columns.fileEnd[i]!))
-            : "\\N"
-          chunk += `${chatId}\t${rows.seq(k)}\t${lastText}\t${author < 0 ? "\\N" : authors[author]!}\t${
-            copyText(textAt(columns, i))
-          }\t${kindText[columns.kind[i]!]}\t${mediaText[columns.mediaKind[i]!]}\t${file}\t${eventText[columns.event[i]!]}\n`
+  rows.count === 0
+    ? Effect.succeed(0)
+    : copyInto(timeZone, rows.count, (send) =>
+      Effect.suspend(() => {
+        const chunks = copyChunks(chatId, columns, rows, chunkChars)
+        const next = (): Effect.Effect<void, SqlError> => {
+          const chunk = chunks.next()
+          return chunk.done ? Effect.void : Effect.zipRight(send(chunk.value), Effect.suspend(next))
         }
-        if (!stream.write(chunk)) yield* drained(stream)
-        // Lets the server's other requests in between chunks even when the socket never fills.
-        else yield* Effect.yieldNow()
-      }
-      yield* finished(stream)
-      return stream.rowCount
-    }).pipe(
-      Effect.onInterrupt(() => Effect.sync(() => stream.destroy(new Error("the upload was interrupted"))))
+        return next()
+      })).pipe(Effect.withSpan("MessageCopy.copyMessages", { attributes: { rows: rows.count } }))
+
+/**
+ * Stores `count` messages already written as COPY text (`rows`, whole rows in order) with one COPY on
+ * the current transaction's connection: the buffers go to the connection as they are.
+ */
+export const copyRows = <E>(
+  timeZone: string,
+  count: number,
+  rows: Stream.Stream<Uint8Array, E>
+): Effect.Effect<number, E | SqlError, SqlClient.SqlClient> =>
+  count === 0
+    ? Effect.succeed(0)
+    : copyInto(timeZone, count, (send) => Stream.runForEach(rows, send)).pipe(
+      Effect.withSpan("MessageCopy.copyRows", { attributes: { rows: count } })
     )
-    yield* sql`SELECT set_config('TimeZone', ${previous?.zone ?? "UTC"}, true),
-                      set_config('statement_timeout', ${previous?.timeout ?? "0"}, true)`
-    return copied
-  }).pipe(Effect.withSpan("MessageCopy.copyMessages", { attributes: { rows: rows.count } }))
 
 /** The same rows as `insertMessages` batches of at most `size` rows, for PGlite. */
 export function* batches(columns: MessageColumns, rows: CopyRows, size: number): Generator<MessageBatch> {
@@ -209,11 +173,27 @@ export function* batches(columns: MessageColumns, rows: CopyRows, size: number):
   }
 }
 
+/** An upload read on the parsing thread in the form the database in use stores fastest. */
+export interface UploadToStore {
+  readonly report: ReadForCopy["report"]
+  readonly count: number
+  /** A few of its messages, to find another export of the same chat among the user's. */
+  readonly probes: ReadonlyArray<MessageProbe>
+  /** Computed by the thread while the messages are stored. */
+  readonly statistics: Effect.Effect<ChatStatistics, InternalError>
+  /**
+   * Stores its messages, as the chat it was read for, in the current transaction. Again when the
+   * transaction is run again (a serialization failure): the rows, written once, are then read anew.
+   */
+  readonly store: (timeZone: string) => Effect.Effect<void, SqlError | ReadFailure>
+}
+
 /** Stores messages the fastest way the database in use takes them: COPY on PostgreSQL, batches on PGlite. */
 export class MessageStore extends Effect.Service<MessageStore>()("chatsight/MessageStore", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const repo = yield* ChatsRepo
+    const threads = yield* ParserThreads
     const { backend } = yield* Effect.flatMap(Database, (db) => db.poolStats)
     const { insertBatchSize } = yield* IngestConfig
 
@@ -225,7 +205,40 @@ export class MessageStore extends Effect.Service<MessageStore>()("chatsight/Mess
           discard: true
         })
 
-    return { store } as const
+    /**
+     * Reads an upload on a parsing thread to be stored as the chat `chatId` (its row not inserted yet).
+     * On PostgreSQL the thread writes the COPY rows and the event loop only forwards them; PGlite's
+     * batches need the messages themselves, so there the columns come back (the chat text as one string).
+     */
+    const readUpload = (chatId: string, request: ExportToParse) =>
+      backend === "postgres"
+        ? Effect.map(threads.copy({ ...request, chatId }), (read): UploadToStore => {
+          let taken = false
+          const rows = Effect.suspend(() => {
+            const first = !taken
+            taken = true
+            return first ? Effect.succeed(read.rows) : Effect.map(threads.copy({ ...request, chatId }), (again) => again.rows)
+          })
+          return {
+            report: read.report,
+            count: read.count,
+            probes: read.probes,
+            statistics: read.statistics,
+            store: (timeZone) =>
+              Effect.flatMap(rows, (rows) => Effect.provideService(copyRows(timeZone, read.count, rows), SqlClient.SqlClient, sql)).pipe(
+                Effect.asVoid
+              )
+          }
+        })
+        : Effect.map(threads.read(request), (read): UploadToStore => ({
+          report: read.report,
+          count: read.columns.count,
+          probes: probesOf(read.columns),
+          statistics: read.statistics,
+          store: (timeZone) => store(chatId, timeZone, read.columns)
+        }))
+
+    return { store, readUpload } as const
   }),
-  dependencies: [ChatsRepo.Default]
+  dependencies: [ChatsRepo.Default, ParserThreads.Default]
 }) {}

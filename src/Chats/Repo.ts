@@ -32,6 +32,8 @@ export interface MessageColumns {
 }
 
 export interface NewChat {
+  /** Chosen by the caller when it needs the id before the row exists; by the database otherwise. */
+  readonly id?: string | undefined
   readonly userId: string
   readonly displayName: string
   readonly sourceFilename: string | null
@@ -97,6 +99,7 @@ export class ChatsRepo extends Effect.Service<ChatsRepo>()("chatsight/ChatsRepo"
     const insert = (chat: NewChat) =>
       sql<{ id: string }>`INSERT INTO chats ${
         sql.insert({
+          ...(chat.id === undefined ? {} : { id: chat.id }),
           user_id: chat.userId,
           display_name: chat.displayName,
           source_filename: chat.sourceFilename,

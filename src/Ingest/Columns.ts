@@ -1,11 +1,13 @@
 /**
  * Parsed messages in columns, the form the parser makes them in and they cross from the parsing thread
  * to the server in (their schema is in ParseRequest.ts), and the ways to read them: one body, a
- * `MessageSource` for the statistics, or message objects for tests. No library is loaded here: the
- * parser's own memory is what the benchmark measures.
+ * `MessageSource` for the statistics, message objects for tests, or a few probes to find another export
+ * of the same chat (their COPY rows are in CopyText.ts). No library is loaded here: the parser's own
+ * memory is what the benchmark measures.
  */
 import { type MediaKind, mediaKinds, type MessageKind, messageKinds, type SystemEvent, systemEvents } from "../Domain/MessageKind.js"
 import type { MessageSource, ParsedMessage } from "./Messages.js"
+import { storedWallClock } from "./WallClock.js"
 
 /** The kinds in the order their codes in `MessageColumns.kind` index. */
 export const kinds: ReadonlyArray<MessageKind> = messageKinds
@@ -90,4 +92,40 @@ export const messagesOf = (columns: MessageColumns): Array<ParsedMessage> => {
     })
   }
   return messages
+}
+
+/** One message of an upload, looked for among the user's stored chats. */
+export interface MessageProbe {
+  readonly author: string | null
+  /** `YYYY-MM-DD HH:MM:SS`. */
+  readonly sentAt: string
+  readonly text: string
+}
+
+/**
+ * A few written messages of an export that another export of the same chat would share: its first and
+ * last ones (where newer and older exports overlap) and some spread between.
+ */
+export const probesOf = (columns: MessageColumns, ends = 5, spread = 6): Array<MessageProbe> => {
+  const written = (i: number) => kinds[columns.kind[i]!] === "text" && columns.textEnd[i]! > columns.textStart[i]!
+  const picked = new Set<number>()
+  // From a position, the next written message (or the previous one, from the end): a few steps, not a scan.
+  const take = (from: number, step: 1 | -1) => {
+    for (let i = from; i >= 0 && i < columns.count; i += step) {
+      if (written(i) && !picked.has(i)) return picked.add(i)
+    }
+  }
+  for (let k = 0; k < ends; k++) {
+    take(0, 1)
+    take(columns.count - 1, -1)
+  }
+  for (let k = 1; k <= spread; k++) take(Math.floor((k * columns.count) / (spread + 1)), 1)
+  return [...picked].sort((a, b) => a - b).map((i) => {
+    const author = columns.author[i]!
+    return {
+      author: author < 0 ? null : columns.authors[author]!,
+      sentAt: storedWallClock(columns.sentAt[i]!),
+      text: textAt(columns, i)
+    }
+  })
 }

@@ -96,6 +96,4 @@ export class ComputeStatistics extends Schema.TaggedRequest<ComputeStatistics>()
   failure: Schema.Never
 }) {}
 
-/** Every request a parsing thread serves. */
-export const ParserRequest = Schema.Union(ParseExport, ReadExport, ComputeStatistics)
-export type ParserRequest = typeof ParserRequest.Type
+// Every request a parsing thread serves, these and an upload read for COPY, is `ParserRequests` (CopyRequest.ts).
