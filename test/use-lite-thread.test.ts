@@ -3,7 +3,7 @@
  * size, and TensorFlow.js is never loaded on the calling thread (the server's event loop).
  */
 import { expect, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
 import { createRequire } from "node:module"
 import { Llm } from "../src/Llm.js"
 import { OfflineLive } from "../src/Llm/Offline.js"
@@ -30,6 +30,24 @@ layer(OfflineLive, { excludeTestServices: true, timeout: "60 seconds" })("the of
         else expect(dot(vector, alone)).toBeCloseTo(1, 5)
       }
       expect(yield* llm.embed([], "document")).toEqual([])
+    }))
+
+  it.effect("a question's embedding waits for at most one request of the chats being embedded, however many there are", () =>
+    Effect.gen(function*() {
+      const llm = yield* Llm
+      const batch = Array.from({ length: 16 }, (_, i) => `a chat message number ${i} about the weekend plans`)
+      let documentsDone = 0
+      const chat = Effect.forever(Effect.tap(llm.embed(batch, "document"), () => Effect.sync(() => documentsDone++)))
+      // Four chats being embedded at once, as the worker runs them; the thread is busy with them.
+      const chats = yield* Effect.forkAll(Array.from({ length: 4 }, () => chat))
+      while (documentsDone < 4) yield* Effect.sleep("20 millis")
+      const before = documentsDone
+      yield* llm.embed(["what are we doing at the weekend?"], "query")
+      const waitedFor = documentsDone - before
+      yield* Fiber.interrupt(chats)
+      // The request running when the question came, and at most one more that had just been let in
+      // (before documents yielded, one was queued per chat: four).
+      expect(waitedFor).toBeLessThanOrEqual(2)
     }))
 
   it.effect("never loads the model on the calling thread", () =>

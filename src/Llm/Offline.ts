@@ -90,7 +90,7 @@ const NEAREST_CUTOFF = 0.85
 const nearestInMeaning = (
   question: string,
   context: ReadonlyArray<ContextMessage>,
-  embed: (texts: ReadonlyArray<string>) => ReturnType<LanguageModel["embed"]>
+  embed: LanguageModel["embed"]
 ) => {
   if (context.length === 0 || rankMessages(question, context)[0]!.score > 0) {
     return Effect.succeed<ReadonlyArray<ContextMessage>>([])
@@ -98,7 +98,7 @@ const nearestInMeaning = (
   const candidates = [...context]
     .sort((a, b) => (a.rank ?? 1) - (b.rank ?? 1))
     .slice(0, MAX_NEAREST)
-  return Effect.map(embed([question, ...candidates.map((message) => message.text)]), ([asked, ...vectors]): ReadonlyArray<ContextMessage> => {
+  return Effect.map(embed([question, ...candidates.map((message) => message.text)], "query"), ([asked, ...vectors]): ReadonlyArray<ContextMessage> => {
     const scored = vectors.map((vector, i) => {
       let cosine = 0
       for (let d = 0; d < vector.length; d++) cosine += vector[d]! * (asked?.[d] ?? 0)
@@ -111,12 +111,12 @@ const nearestInMeaning = (
 }
 
 /** The offline model as a service value, embedding with `embed` (the USE-lite thread). */
-export const offlineModel = (embed: (texts: ReadonlyArray<string>) => ReturnType<LanguageModel["embed"]>): LanguageModel => ({
+export const offlineModel = (embed: LanguageModel["embed"]): LanguageModel => ({
   mode: "offline",
   embedder: offlineEmbedder,
-  // USE-lite embeds questions and documents alike: the purpose is only recorded.
+  // USE-lite embeds questions and documents alike; the purpose decides who goes first (UseLite.ts).
   embed: (texts, purpose) =>
-    embed(texts).pipe(
+    embed(texts, purpose).pipe(
       Effect.withSpan("Llm.embed", {
         attributes: { count: texts.length, embedder: offlineEmbedder, model: "offline", purpose }
       })

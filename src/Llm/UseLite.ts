@@ -42,14 +42,42 @@ export class UseLiteThreads extends Effect.Service<UseLiteThreads>()("chatsight/
     const failed = (cause: Cause.Cause<unknown>) =>
       Effect.logError("Embedding thread failed", cause).pipe(Effect.zipRight(Effect.fail(unavailable)))
 
-    /** One unit vector of 512 numbers per text, in order. */
-    const embed = (texts: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<ReadonlyArray<number>>, UpstreamUnavailable> =>
-      Effect.forEach(Chunk.chunksOf(Chunk.fromIterable(texts), requestSize), (slice) =>
-        Effect.flatMap(pool, (threads) => threads.executeEffect(new EmbedTexts({ texts: Chunk.toReadonlyArray(slice) })))).pipe(
+    // Questions go first. Chats being embedded (the worker runs several jobs at once) send one request
+    // at a time between them, and only while no question waits, so a question's embedding waits for the
+    // request already running at most. (The platform's pool of threads does not serve its waiters in
+    // order: without this, a question could wait as long as chats kept coming.)
+    const documents = yield* Effect.makeSemaphore(1)
+    const noQuestionWaiting = yield* Effect.makeLatch(true)
+    let questionsWaiting = 0
+    const asQuestion = <A, E>(request: Effect.Effect<A, E>) =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => {
+          questionsWaiting++
+          noQuestionWaiting.unsafeClose()
+        }),
+        () => request,
+        () =>
+          Effect.sync(() => {
+            questionsWaiting--
+            if (questionsWaiting === 0) noQuestionWaiting.unsafeOpen()
+          })
+      )
+    const asDocument = <A, E>(request: Effect.Effect<A, E>) =>
+      documents.withPermits(1)(Effect.zipRight(noQuestionWaiting.await, request))
+
+    /** One unit vector of 512 numbers per text, in order; `document` texts yield to questions (`query`). */
+    const embed = (
+      texts: ReadonlyArray<string>,
+      purpose: "document" | "query"
+    ): Effect.Effect<ReadonlyArray<ReadonlyArray<number>>, UpstreamUnavailable> =>
+      Effect.forEach(Chunk.chunksOf(Chunk.fromIterable(texts), requestSize), (slice) => {
+        const request = Effect.flatMap(pool, (threads) => threads.executeEffect(new EmbedTexts({ texts: Chunk.toReadonlyArray(slice) })))
+        return purpose === "document" ? asDocument(request) : asQuestion(request)
+      }).pipe(
           Effect.map((slices) => slices.flat()),
           Effect.catchAll((error) => failed(Cause.fail(error))),
           Effect.catchAllDefect((defect) => failed(Cause.die(defect))),
-          Effect.withSpan("UseLite.embed", { attributes: { count: texts.length } })
+          Effect.withSpan("UseLite.embed", { attributes: { count: texts.length, purpose } })
         )
 
     return { embed } as const
