@@ -19,7 +19,7 @@ import { limitOf, type PageRequest, toPage } from "./Domain/Pagination.js"
 import { Users } from "./Users.js"
 import { type ChatStatistics, ChatStatisticsSchema } from "./Domain/Statistics.js"
 import type { InternalError } from "./Domain/Errors.js"
-import { nextTurn } from "./Ingest/ParserThreads.js"
+import { inSlices } from "./Ingest/ParserThreads.js"
 import { wireReport } from "./Ingest/ReportWire.js"
 import { storedWallClock } from "./Ingest/WallClock.js"
 import { Jobs } from "./Worker/Jobs.js"
@@ -62,12 +62,7 @@ const hashSliceBytes = 2 * 1024 * 1024
 const contentHashOf = (bytes: Uint8Array) =>
   Effect.suspend(() => {
     const hash = createHash("sha256")
-    const slice = (from: number): Effect.Effect<string> => {
-      const to = Math.min(bytes.byteLength, from + hashSliceBytes)
-      hash.update(bytes.subarray(from, to))
-      return to === bytes.byteLength ? Effect.sync(() => hash.digest("hex")) : Effect.zipRight(nextTurn, Effect.suspend(() => slice(to)))
-    }
-    return slice(0)
+    return inSlices(bytes, hashSliceBytes, (slice) => hash.update(slice)).pipe(Effect.map(() => hash.digest("hex")))
   })
 
 export class Chats extends Effect.Service<Chats>()("chatsight/Chats", {
